@@ -41,7 +41,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "DeferredExamples",
-            dependencies: ["TorsionCore", "TorsionTesting"],
+            dependencies: ["TorsionCore"],
             path: "Examples/DeferredExamples"
         ),
         .testTarget(
