@@ -49,7 +49,9 @@ public final class TimerQueue {
         self.now = now
     }
 
-    /// Schedules `function` at absolute time `time`.
+    /// Schedules `function` at absolute time `time`. A time in the past runs
+    /// on the next run of due calls; a NaN time never comes due (it is
+    /// ordered as +infinity) but the call can still be cancelled or moved.
     public func schedule(at time: Double, _ function: @escaping () -> Void) -> DelayedCall {
         let call = DelayedCall(time: time, queue: self, function: function)
         activeCount += 1
@@ -60,7 +62,10 @@ public final class TimerQueue {
     private func push(_ call: DelayedCall) {
         nextSequence &+= 1
         call.sequence = nextSequence
-        heap.insert(Entry(deadline: call.time, sequence: nextSequence, call: call))
+        // NaN compares false both ways and would break the heap's order: a
+        // call at a NaN time is kept at +infinity, where it never comes due.
+        let deadline = call.time.isNaN ? .infinity : call.time
+        heap.insert(Entry(deadline: deadline, sequence: nextSequence, call: call))
         compactIfMostlyDead()
     }
 
@@ -97,14 +102,23 @@ public final class TimerQueue {
     /// Removes and returns the earliest active call due at `now`, if any.
     ///
     /// When `scheduledBefore` is given, only calls scheduled (or last moved)
-    /// before that sequence mark are returned.
+    /// before that sequence mark are returned. Newer calls are stepped over,
+    /// not waited behind: a call moved earlier during a turn (`delay` with a
+    /// negative amount, `reset`) does not hold back older calls that are due.
     public func popDueCall(now: Double, scheduledBefore mark: UInt64? = nil) -> DelayedCall? {
-        dropStaleTop()
-        guard let top = heap.min, top.deadline <= now else { return nil }
-        if let mark, top.sequence >= mark { return nil }
-        _ = heap.removeMin()
-        activeCount -= 1
-        return top.call
+        var steppedOver: [Entry] = []
+        defer { for entry in steppedOver { heap.insert(entry) } }
+        while true {
+            dropStaleTop()
+            guard let top = heap.min, top.deadline <= now else { return nil }
+            _ = heap.removeMin()
+            if let mark, top.sequence >= mark {
+                steppedOver.append(top)
+                continue
+            }
+            activeCount -= 1
+            return top.call
+        }
     }
 
     /// Runs every call due at `now`, earliest first, FIFO among equal
