@@ -98,11 +98,14 @@ struct DeferredCancellationTests {
         #expect(recorder.errbacks.isEmpty)
     }
 
-    @Test("cancel after the Deferred fired does nothing and does not call the canceller",
-          arguments: [true, false])
+    @Test(
+        "cancel after the Deferred fired does nothing and does not call the canceller",
+        arguments: [true, false])
     func cancelAfterFiring(succeeded: Bool) throws {
         var cancellerCalls = 0
-        let d = Deferred<String>(canceller: { cancellerCalls += 1; try? $0.errback(TestError("canceller")) })
+        let d = Deferred<String>(canceller: {
+            cancellerCalls += 1; try? $0.errback(TestError("canceller"))
+        })
         let recorder = Recorder()
         recorder.attach(to: d)
         if succeeded { try d.callback("biff!") } else { try d.errback(TestError("first")) }

@@ -26,8 +26,10 @@ struct DeferredChainingTests {
         let inner = Deferred<String>()
         let outer = Deferred<Int>()
         var events: [String] = []
-        outer.addCallback { value -> Deferred<String> in events.append("cb \(value)"); return inner }
-            .addCallback { events.append("then \($0)") }
+        outer.addCallback { value -> Deferred<String> in
+            events.append("cb \(value)"); return inner
+        }
+        .addCallback { events.append("then \($0)") }
         try outer.callback(1)
         #expect(events == ["cb 1"])
         #expect(outer.paused)
@@ -55,8 +57,12 @@ struct DeferredChainingTests {
         let outer = Deferred<Int>()
         var events: [String] = []
         outer.addCallback { _ in inner }
-            .addCallback { value -> Int in events.append("skipped \(value)"); return value }
-            .addErrback { failure -> Int in events.append("errback \(failure.errorMessage)"); return -1 }
+            .addCallback { value -> Int in
+                events.append("skipped \(value)"); return value
+            }
+            .addErrback { failure -> Int in
+                events.append("errback \(failure.errorMessage)"); return -1
+            }
         try outer.callback(0)
         try inner.errback(TestError("inner failed"))
         #expect(events == ["errback inner failed"])
@@ -207,10 +213,11 @@ struct DeferredChainingTests {
         outer.addCallback { results.append($0) }
         #expect(results == ["start-of-cb outer", "firstCallback inner"])
         try inner.callback("withers")
-        #expect(results == [
-            "start-of-cb outer", "firstCallback inner",
-            "secondCallback [\"withers\"]", "withers,withers",
-        ])
+        #expect(
+            results == [
+                "start-of-cb outer", "firstCallback inner",
+                "secondCallback [\"withers\"]", "withers,withers",
+            ])
     }
 }
 

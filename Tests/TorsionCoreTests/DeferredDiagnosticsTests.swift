@@ -88,7 +88,8 @@ struct DeferredDiagnosticsTests {
             }
             let records = recorder.unhandledErrors(mentioning: "DiagnosticsMismatchMarker")
             #expect(records.count == 1)
-            #expect(records.first?.message.contains("expects Int but the chain holds DiagnosticsMismatchMarker") == true)
+            #expect(
+                records.first?.message.contains("expects Int but the chain holds DiagnosticsMismatchMarker") == true)
         }
     }
 }

@@ -131,8 +131,10 @@ struct DeferredListTests {
         let two = Deferred<String>()
         let list = DeferredList([one, two])
         list.cancel()
-        #expect(successResult(of: list).map(Self.describe) ==
-            ["success Callback Result", "failure CancelledError: the Deferred was cancelled"])
+        #expect(
+            successResult(of: list).map(Self.describe) == [
+                "success Callback Result", "failure CancelledError: the Deferred was cancelled",
+            ])
     }
 
     @Test("cancelling a fireOnOneErrback DeferredList fails it with FirstError wrapping CancelledError")
@@ -175,7 +177,9 @@ struct DeferredListTests {
         do {
             let box = Box()
             weakBox = box
-            DeferredList([d]).addCallback { results in _ = box; seen.append(Self.describe(results)) }
+            DeferredList([d]).addCallback { results in
+                _ = box; seen.append(Self.describe(results))
+            }
         }
         #expect(weakBox != nil)
         try d.callback(5)

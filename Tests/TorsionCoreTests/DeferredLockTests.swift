@@ -68,7 +68,9 @@ struct DeferredLockTests {
         let lock = DeferredLock()
         let acquired = lock.acquire()
         var errbacks = 0
-        acquired.addErrback { _ in errbacks += 1; return lock }
+        acquired.addErrback { _ in
+            errbacks += 1; return lock
+        }
         acquired.cancel()
         #expect(errbacks == 0)
         #expect(lock.locked)

@@ -63,7 +63,9 @@ struct DeferredQueueTests {
         let queue = DeferredQueue<Int>()
         let got = try queue.get()
         var errbacks = 0
-        got.addErrback { _ in errbacks += 1; return 0 }
+        got.addErrback { _ in
+            errbacks += 1; return 0
+        }
         try queue.put(1)
         got.cancel()
         #expect(errbacks == 0)

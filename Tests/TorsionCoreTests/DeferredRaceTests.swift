@@ -19,8 +19,9 @@ struct DeferredRaceTests {
 
     static let shapes = [(0, 0), (0, 3), (3, 0), (1, 2), (2, 1), (3, 3)]
 
-    @Test("the first success wins with its index and value; every other Deferred is cancelled once",
-          arguments: shapes)
+    @Test(
+        "the first success wins with its index and value; every other Deferred is cancelled once",
+        arguments: shapes)
     func success(beforeWinner: Int, afterWinner: Int) throws {
         let racers = Racers(count: beforeWinner + 1 + afterWinner)
         let result = race(racers.deferreds)
@@ -28,12 +29,14 @@ struct DeferredRaceTests {
         let winner = try #require(successResult(of: result))
         #expect(winner.index == beforeWinner)
         #expect(winner.value == "expected")
-        #expect(racers.cancelled ==
-            Array(repeating: 1, count: beforeWinner) + [0] + Array(repeating: 1, count: afterWinner))
+        #expect(
+            racers.cancelled == Array(repeating: 1, count: beforeWinner) + [0] + Array(repeating: 1, count: afterWinner)
+        )
     }
 
-    @Test("when all fail, race fails with a FailureGroup of their failures in list order",
-          arguments: shapes)
+    @Test(
+        "when all fail, race fails with a FailureGroup of their failures in list order",
+        arguments: shapes)
     func allFail(beforeWinner: Int, afterWinner: Int) throws {
         let count = beforeWinner + 1 + afterWinner
         let racers = Racers(count: count)

@@ -35,7 +35,9 @@ struct DeferredStackDepthTests {
             let tower = Tower(depth: Self.depth)
             let owner = Box()
             weakTopChainOwner = owner
-            tower.top.addCallback { value in _ = owner; seen.append(value) }
+            tower.top.addCallback { value in
+                _ = owner; seen.append(value)
+            }
             try tower.top.callback(0)
             for (index, inner) in tower.inners.enumerated() {
                 try inner.callback(index)
@@ -101,7 +103,9 @@ struct DeferredStackDepthTests {
         let tower = Tower(depth: depth)
         let owner = Box()
         register(owner)
-        tower.top.addCallback { _ in _ = owner; onResult() }
+        tower.top.addCallback { _ in
+            _ = owner; onResult()
+        }
         try? tower.top.callback(0)
         for inner in tower.inners { try? inner.callback(0) }
         return tower.last

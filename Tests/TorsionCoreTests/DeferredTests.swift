@@ -12,9 +12,13 @@ struct DeferredTests {
     func callbacksInOrder() throws {
         var events: [String] = []
         let d = Deferred<Int>()
-        d.addCallback { value -> Int in events.append("first \(value)"); return value + 1 }
-            .addCallback { value -> String in events.append("second \(value)"); return "v\(value)" }
-            .addCallback { value in events.append("third \(value)") }
+        d.addCallback { value -> Int in
+            events.append("first \(value)"); return value + 1
+        }
+        .addCallback { value -> String in
+            events.append("second \(value)"); return "v\(value)"
+        }
+        .addCallback { value in events.append("third \(value)") }
         #expect(events.isEmpty)
         try d.callback(1)
         #expect(events == ["first 1", "second 2", "third v2"])
@@ -33,9 +37,13 @@ struct DeferredTests {
     func errbackReceivesFailure() throws {
         var events: [String] = []
         let d = Deferred<Int>()
-        d.addCallback { value -> Int in events.append("callback \(value)"); return value }
-            .addErrback { failure -> Int in events.append("errback \(failure.errorMessage)"); return 0 }
-            .addCallback { value in events.append("after \(value)") }
+        d.addCallback { value -> Int in
+            events.append("callback \(value)"); return value
+        }
+        .addErrback { failure -> Int in
+            events.append("errback \(failure.errorMessage)"); return 0
+        }
+        .addCallback { value in events.append("after \(value)") }
         try d.errback(TestError("boom"))
         #expect(events == ["errback boom", "after 0"])
     }
@@ -45,8 +53,12 @@ struct DeferredTests {
         var events: [String] = []
         let d = Deferred<Int>()
         d.addCallback { _ -> Int in throw TestError("in callback") }
-            .addCallback { value -> Int in events.append("skipped \(value)"); return value }
-            .addErrback { failure -> Int in events.append("errback \(failure.errorMessage)"); return 7 }
+            .addCallback { value -> Int in
+                events.append("skipped \(value)"); return value
+            }
+            .addErrback { failure -> Int in
+                events.append("errback \(failure.errorMessage)"); return 7
+            }
             .addCallback { value in events.append("back on callbacks with \(value)") }
         try d.callback(1)
         #expect(events == ["errback in callback", "back on callbacks with 7"])
@@ -57,8 +69,12 @@ struct DeferredTests {
         var events: [String] = []
         let d = Deferred<Int>()
         d.addErrback { _ -> Int in throw TestError("second") }
-            .addCallback { value -> Int in events.append("skipped \(value)"); return value }
-            .addErrback { failure -> Int in events.append("errback \(failure.errorMessage)"); return 0 }
+            .addCallback { value -> Int in
+                events.append("skipped \(value)"); return value
+            }
+            .addErrback { failure -> Int in
+                events.append("errback \(failure.errorMessage)"); return 0
+            }
         try d.errback(TestError("first"))
         #expect(events == ["errback second"])
     }
@@ -68,8 +84,12 @@ struct DeferredTests {
         let original = Failure(TestError("original"))
         var received: [Failure] = []
         let d = Deferred<Int>()
-        d.addErrback { failure -> Int in received.append(failure); throw failure }
-            .addErrback { failure -> Int in received.append(failure); return 0 }
+        d.addErrback { failure -> Int in
+            received.append(failure); throw failure
+        }
+        .addErrback { failure -> Int in
+            received.append(failure); return 0
+        }
         try d.errback(original)
         #expect(received.count == 2)
         #expect(received.allSatisfy { $0.error(as: TestError.self) == TestError("original") })
@@ -81,9 +101,16 @@ struct DeferredTests {
         var events: [String] = []
         let d = Deferred<Int>()
         d.addCallbacks(
-            { _ -> Int in events.append("callback"); throw TestError("from callback") },
-            { failure -> Int in events.append("same-level errback \(failure.errorMessage)"); return 0 })
-        .addErrback { failure -> Int in events.append("next-level errback \(failure.errorMessage)"); return 1 }
+            { _ -> Int in
+                events.append("callback"); throw TestError("from callback")
+            },
+            { failure -> Int in
+                events.append("same-level errback \(failure.errorMessage)"); return 0
+            }
+        )
+        .addErrback { failure -> Int in
+            events.append("next-level errback \(failure.errorMessage)"); return 1
+        }
         try d.callback(1)
         #expect(events == ["callback", "next-level errback from callback"])
     }
@@ -92,8 +119,12 @@ struct DeferredTests {
     func addCallbackThenErrbackSeesFailure() throws {
         var events: [String] = []
         let d = Deferred<Int>()
-        d.addCallback { _ -> Int in events.append("callback"); throw TestError("from callback") }
-            .addErrback { failure -> Int in events.append("errback \(failure.errorMessage)"); return 0 }
+        d.addCallback { _ -> Int in
+            events.append("callback"); throw TestError("from callback")
+        }
+        .addErrback { failure -> Int in
+            events.append("errback \(failure.errorMessage)"); return 0
+        }
         try d.callback(1)
         #expect(events == ["callback", "errback from callback"])
     }
@@ -103,8 +134,13 @@ struct DeferredTests {
         var events: [String] = []
         let d = Deferred<Int>()
         d.addCallbacks(
-            { value -> String in events.append("callback \(value)"); return "x" },
-            { failure -> String in events.append("errback \(failure.errorMessage)"); return "recovered" })
+            { value -> String in
+                events.append("callback \(value)"); return "x"
+            },
+            { failure -> String in
+                events.append("errback \(failure.errorMessage)"); return "recovered"
+            }
+        )
         .addCallback { events.append("then \($0)") }
         try d.errback(TestError("bad"))
         #expect(events == ["errback bad", "then recovered"])
@@ -144,8 +180,9 @@ struct DeferredTests {
 
     // MARK: Firing once
 
-    @Test("firing twice throws AlreadyCalledError, whatever the two sides",
-          arguments: [(true, true), (true, false), (false, true), (false, false)])
+    @Test(
+        "firing twice throws AlreadyCalledError, whatever the two sides",
+        arguments: [(true, true), (true, false), (false, true), (false, false)])
     func firingTwice(first: Bool, second: Bool) throws {
         let d = Deferred<Int>()
         d.addErrback { _ in 0 }
@@ -233,7 +270,9 @@ struct DeferredTests {
         let d = fail(TestError("fail"), as: Int.self)
         d.pause()
         var seen: [String] = []
-        d.addErrback { failure -> Int in seen.append(failure.errorMessage); return 0 }
+        d.addErrback { failure -> Int in
+            seen.append(failure.errorMessage); return 0
+        }
         #expect(seen.isEmpty)
         d.unpause()
         #expect(seen == ["fail"])
@@ -258,7 +297,9 @@ struct DeferredTests {
         let d = Deferred<Int>()
         _ = d.addCallback { String($0) }
         var ran = false
-        let stale = d.addCallback { (value: Int) -> Int in ran = true; return value }
+        let stale = d.addCallback { (value: Int) -> Int in
+            ran = true; return value
+        }
         try d.callback(1)
         let failure = try #require(failureResult(of: stale))
         #expect(!ran)
@@ -272,7 +313,9 @@ struct DeferredTests {
         let d = Deferred<Int>()
         let copy = d
         var events: [String] = []
-        d.addCallback { value -> Int in events.append("via d \(value)"); return value * 10 }
+        d.addCallback { value -> Int in
+            events.append("via d \(value)"); return value * 10
+        }
         copy.addCallback { value in events.append("via copy \(value)") }
         try copy.callback(2)
         #expect(events == ["via d 2", "via copy 20"])

@@ -24,7 +24,9 @@ struct DeferredTimeoutTests {
         d.addTimeout(10, clock: clock)
         let inner = Deferred<Void>()
         var callbacked: String?
-        d.addCallback { value -> Deferred<Void> in callbacked = value; return inner }
+        d.addCallback { value -> Deferred<Void> in
+            callbacked = value; return inner
+        }
         try d.callback("results")
         #expect(callbacked == "results")
         #expect(clock.getDelayedCalls().isEmpty)
@@ -39,7 +41,9 @@ struct DeferredTimeoutTests {
         d.addTimeout(10, clock: clock, onTimeoutCancel: Self.override)
         let inner = Deferred<String>()
         var errbacked: Failure?
-        d.addErrback { failure -> Deferred<String> in errbacked = failure; return inner }
+        d.addErrback { failure -> Deferred<String> in
+            errbacked = failure; return inner
+        }
         try d.errback(TestError("fail"))
         #expect(errbacked?.errorMessage == "fail")
         #expect(clock.getDelayedCalls().isEmpty)
@@ -110,8 +114,9 @@ struct DeferredTimeoutTests {
         #expect(successResult(of: d) == "OVERRIDDEN")
     }
 
-    @Test("a manual cancel before the timeout keeps CancelledError and stops the timer",
-          arguments: [false, true])
+    @Test(
+        "a manual cancel before the timeout keeps CancelledError and stops the timer",
+        arguments: [false, true])
     func cancelBeforeTimeout(custom: Bool) throws {
         let clock = Clock()
         let d = Deferred<String>()
@@ -122,7 +127,9 @@ struct DeferredTimeoutTests {
         }
         let inner = Deferred<String>()
         var cancelled: Failure?
-        d.addErrback { failure -> Deferred<String> in cancelled = failure; return inner }
+        d.addErrback { failure -> Deferred<String> in
+            cancelled = failure; return inner
+        }
         d.cancel()
         #expect(cancelled?.check(CancelledError.self) != nil)
         #expect(clock.getDelayedCalls().isEmpty)
@@ -135,7 +142,9 @@ struct DeferredTimeoutTests {
         let clock = Clock()
         let d = Deferred<Void>()
         var seen: Failure?
-        d.addErrback { (failure: Failure) throws -> Void in seen = failure; throw failure }
+        d.addErrback { (failure: Failure) throws -> Void in
+            seen = failure; throw failure
+        }
         d.addTimeout(10, clock: clock)
         clock.advance(15)
         #expect(seen?.check(CancelledError.self) != nil)
@@ -167,7 +176,9 @@ struct DeferredTimeoutTests {
         let clock = Clock()
         let d = Deferred<String>(canceller: { try? $0.callback("success") })
         var callbacked: String?
-        d.addCallback { value -> String in callbacked = value; return value }
+        d.addCallback { value -> String in
+            callbacked = value; return value
+        }
         d.addTimeout(10, clock: clock)
         clock.advance(15)
         #expect(callbacked == "success")

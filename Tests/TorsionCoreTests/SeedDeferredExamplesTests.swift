@@ -126,16 +126,18 @@ struct SeedDeferredExamplesTests {
 
     @Test("Example 3-4: a short headline goes through _toHTML, then printData, after 5 seconds")
     func example34ShortHeadline() {
-        #expect(runExample34("Breaking news:Twisted") == [
-            "process", "html", "print data", "<h1>Breaking news:Twisted</h1>", "stop",
-        ])
+        #expect(
+            runExample34("Breaking news:Twisted") == [
+                "process", "html", "print data", "<h1>Breaking news:Twisted</h1>", "stop",
+            ])
     }
 
     @Test("Example 3-4: a headline over 50 characters skips _toHTML and reaches printError")
     func example34TooLong() {
-        #expect(runExample34(String(repeating: "123456789", count: 6)) == [
-            "process", "[Failure FailureMessage: the headline is too long]", "stop",
-        ])
+        #expect(
+            runExample34(String(repeating: "123456789", count: 6)) == [
+                "process", "[Failure FailureMessage: the headline is too long]", "stop",
+            ])
     }
 
     // MARK: The exercise

@@ -158,9 +158,10 @@ public struct Deferred<Value> {
         _ callback: @escaping (Value) throws -> Deferred<New>,
         _ errback: @escaping (Failure) throws -> Deferred<New>
     ) -> Deferred<New> {
-        chain.append(.init(
-            onSuccess: Self.chainingStep(callback),
-            onFailure: Self.chainingErrorStep(errback)))
+        chain.append(
+            .init(
+                onSuccess: Self.chainingStep(callback),
+                onFailure: Self.chainingErrorStep(errback)))
         return Deferred<New>(chain: chain)
     }
 

@@ -120,7 +120,7 @@ final class DeferredChain {
     /// and rebuilds it only if it is cancelled.
     private func adoptedByWaitingChain() {
         guard let offset = links[nextLink...].firstIndex(where: { $0.continuation != nil }),
-              let adopter = links[offset].continuation
+            let adopter = links[offset].continuation
         else { return }
         var pending = Array(links[nextLink...])
         pending[offset - nextLink] = Link()
@@ -273,9 +273,11 @@ final class DeferredChain {
     @inline(__always)
     static func cast<T>(_ value: Any, to type: T.Type) -> Result<T, Failure> {
         if let typed = value as? T { return .success(typed) }
-        return .failure(Failure(DeferredTypeMismatchError(
-            expected: String(describing: T.self),
-            actual: String(describing: Swift.type(of: value)))))
+        return .failure(
+            Failure(
+                DeferredTypeMismatchError(
+                    expected: String(describing: T.self),
+                    actual: String(describing: Swift.type(of: value)))))
     }
 }
 

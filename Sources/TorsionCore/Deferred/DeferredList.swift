@@ -184,20 +184,21 @@ extension Deferred {
         consumeValues: Bool = false,
         _ observer: @escaping (Result<Value, Failure>) -> Void
     ) {
-        chain.append(DeferredChain.Link(
-            onSuccess: { value in
-                let typed = DeferredChain.cast(value, to: Value.self)
-                observer(typed)
-                switch typed {
-                case .success:
-                    return .outcome(consumeValues ? .success(()) : .success(value))
-                case .failure(let failure):
+        chain.append(
+            DeferredChain.Link(
+                onSuccess: { value in
+                    let typed = DeferredChain.cast(value, to: Value.self)
+                    observer(typed)
+                    switch typed {
+                    case .success:
+                        return .outcome(consumeValues ? .success(()) : .success(value))
+                    case .failure(let failure):
+                        return .outcome(consumeErrors ? .success(()) : .failure(failure))
+                    }
+                },
+                onFailure: { failure in
+                    observer(.failure(failure))
                     return .outcome(consumeErrors ? .success(()) : .failure(failure))
-                }
-            },
-            onFailure: { failure in
-                observer(.failure(failure))
-                return .outcome(consumeErrors ? .success(()) : .failure(failure))
-            }))
+                }))
     }
 }

@@ -149,5 +149,7 @@ public struct InvalidSemaphoreTokensError: Error, CustomStringConvertible {
     /// Makes the error.
     public init(tokens: Int) { self.tokens = tokens }
     /// Names the refused count.
-    public var description: String { "InvalidSemaphoreTokensError: a DeferredSemaphore needs at least 1 token, got \(tokens)" }
+    public var description: String {
+        "InvalidSemaphoreTokensError: a DeferredSemaphore needs at least 1 token, got \(tokens)"
+    }
 }
