@@ -39,7 +39,7 @@ extension DeferredConcurrencyPrimitive {
         }
     }
 
-    /// Acquires, runs `body` and releases at once: ``run(_:)-(()->Deferred<T>)``
+    /// Acquires, runs `body` and releases at once: the Deferred-returning `run(_:)`
     /// for a synchronous `body`.
     @discardableResult
     public func run<T>(_ body: @escaping () throws -> T) -> Deferred<T> {
