@@ -135,6 +135,7 @@ struct DeferredListTests {
             successResult(of: list).map(Self.describe) == [
                 "success Callback Result", "failure CancelledError: the Deferred was cancelled",
             ])
+        #expect(isCancelled(two))
     }
 
     @Test("cancelling a fireOnOneErrback DeferredList fails it with FirstError wrapping CancelledError")
