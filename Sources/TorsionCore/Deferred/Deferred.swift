@@ -11,8 +11,11 @@
 /// `throw failure`.
 ///
 /// A callback may return another Deferred: the chain pauses until that one
-/// fires and continues with its result. This runs iteratively, so chains of
-/// any depth use constant stack.
+/// fires and continues with its result; the inner Deferred itself continues
+/// with `()` (Twisted's `None`), so its failure is not reported twice. This
+/// runs iteratively, and releasing is iterative too, so chains of any depth
+/// use constant stack. A callback that returns the very Deferred it was
+/// added to fails the chain with ``CircularChainError``.
 ///
 /// `Deferred<Value>` is a lightweight view onto a shared chain, so adding
 /// callbacks through any copy of it affects the same chain, as in Twisted.
@@ -155,19 +158,26 @@ public struct Deferred<Value> {
         _ callback: @escaping (Value) throws -> Deferred<New>,
         _ errback: @escaping (Failure) throws -> Deferred<New>
     ) -> Deferred<New> {
-        chain.append(.init(
-            onSuccess: Self.chainingStep(callback),
-            onFailure: Self.chainingErrorStep(errback)))
+        chain.append(
+            .init(
+                onSuccess: Self.chainingStep(callback),
+                onFailure: Self.chainingErrorStep(errback)))
         return Deferred<New>(chain: chain)
     }
 
     /// Makes `other` fire with this Deferred's outcome; this chain then
     /// continues with no value (Twisted's `chainDeferred`, whose chain
     /// continues with `None`).
+    ///
+    /// If `other` has already fired, this chain continues with the
+    /// ``AlreadyCalledError`` instead, as in Twisted. As in Twisted, `other`
+    /// runs its callbacks nested inside this chain's, so a very long series
+    /// of `chainDeferred` calls uses stack in proportion to its length;
+    /// returning a Deferred from a callback does not.
     @discardableResult
     public func chainDeferred(_ other: Deferred<Value>) -> Deferred<Void> {
         addBoth { result -> Void in
-            try? other.fire(with: result.mapError { $0 as any Error })
+            try other.fire(with: result.mapError { $0 as any Error })
         }
     }
 
