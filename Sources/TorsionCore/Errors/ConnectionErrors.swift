@@ -174,6 +174,15 @@ public struct ProcessTerminated: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// A signal was sent to a child process that has already exited and been
+/// reaped (Twisted's `ProcessExitedAlready`).
+public struct ProcessExitedAlready: Error, CustomStringConvertible, Equatable {
+    /// Makes the error.
+    public init() {}
+    /// Explains the misuse.
+    public var description: String { "ProcessExitedAlready: the process has already exited" }
+}
+
 /// The reactor was asked to stop while not running.
 public struct ReactorNotRunning: Error, CustomStringConvertible, Equatable {
     /// Makes the error.
