@@ -35,6 +35,14 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        .target(name: "CTorsionPosix"),
+        .target(
+            name: "TorsionPosix",
+            dependencies: [
+                "TorsionCore", "CTorsionPosix",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
         .target(
             name: "TorsionTesting",
             dependencies: ["TorsionCore"]
@@ -54,6 +62,10 @@ let package = Package(
         .testTarget(
             name: "TorsionProtocolsTests",
             dependencies: ["TorsionProtocols", "TorsionTesting", "TorsionCore"]
+        ),
+        .testTarget(
+            name: "TorsionPosixTests",
+            dependencies: ["TorsionPosix", "TorsionCore"]
         ),
         .testTarget(
             name: "TorsionTestingTests",

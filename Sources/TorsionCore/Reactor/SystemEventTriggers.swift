@@ -1,15 +1,13 @@
-import TorsionCore
-
-/// Twisted's three-phase system events (`_ThreePhaseEvent`), as used by
-/// ``MemoryReactor``: the triggers of each event, and the firing of an
-/// event phase by phase.
+/// Twisted's three-phase system events (`_ThreePhaseEvent`), shared by
+/// every reactor (the running reactors and `MemoryReactor`): the triggers
+/// of each event, and the firing of an event phase by phase.
 ///
 /// Firing runs and consumes the `before` triggers (including ones added
 /// while they run), waits for every Deferred they returned, then runs and
 /// consumes the `during` and `after` triggers. A failed `before` Deferred
 /// does not stop the event; its failure is kept in ``failures``.
-/// Test thread only.
-final class SystemEventTriggers {
+/// Reactor thread only.
+public final class SystemEventTriggers {
     private struct Trigger {
         let id: SystemEventTriggerID
         let function: () -> Deferred<Void>?
@@ -21,15 +19,20 @@ final class SystemEventTriggers {
     private var waiting: Set<SystemEvent> = []
 
     /// Failures of `before` triggers' Deferreds, in the order they arrived.
-    private(set) var failures: [Failure] = []
+    public private(set) var failures: [Failure] = []
 
     /// The triggers still registered, in registration order.
-    var registered: [SystemEventTriggerID] {
+    public var registered: [SystemEventTriggerID] {
         triggers.values.flatMap { $0.values.flatMap { $0.map(\.id) } }.sorted { $0.serial < $1.serial }
     }
 
+    /// Makes an empty set of triggers.
+    public init() {}
+
+    /// Registers `function` to run once, the next time `event` fires, in
+    /// `phase`; returns the handle that removes it.
     @discardableResult
-    func add(
+    public func add(
         _ phase: SystemEventPhase, _ event: SystemEvent, _ function: @escaping () -> Deferred<Void>?
     ) -> SystemEventTriggerID {
         nextSerial += 1
@@ -38,7 +41,8 @@ final class SystemEventTriggers {
         return id
     }
 
-    func remove(_ id: SystemEventTriggerID) {
+    /// Removes a trigger that has not run; unknown handles are ignored.
+    public func remove(_ id: SystemEventTriggerID) {
         triggers[id.event]?[id.phase]?.removeAll { $0.id == id }
     }
 
@@ -47,7 +51,7 @@ final class SystemEventTriggers {
     /// does nothing, while the same event is still waiting for its
     /// `before` Deferreds.
     @discardableResult
-    func fire(_ event: SystemEvent, completion: @escaping () -> Void = {}) -> Bool {
+    public func fire(_ event: SystemEvent, completion: @escaping () -> Void = {}) -> Bool {
         guard !waiting.contains(event) else { return false }
         var pending: [Deferred<Void>] = []
         while let trigger = popFirst(.before, event) {

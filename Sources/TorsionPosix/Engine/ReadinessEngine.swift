@@ -1,0 +1,80 @@
+/// An ``IOEngine`` over a readiness ``Poller`` (select, poll or epoll).
+///
+/// Owns the poller, the ``Waker`` (registered under the reserved generation
+/// 0) and the ``DescriptorRegistry`` that gives each registration a
+/// generation and drops stale events. Generic over the poller so each
+/// backend's calls are direct, not through an existential, on the hot path.
+/// Loop thread only, except ``waker``.
+final class ReadinessEngine<P: Poller>: IOEngine {
+    // MARK: Any thread
+
+    let waker: Waker
+
+    // MARK: Loop thread only
+
+    private let poller: P
+    private var registry = DescriptorRegistry()
+    /// Reused between waits so a turn allocates nothing for its events.
+    private var events: [PollerEvent] = []
+    private var closed = false
+
+    /// Wraps `poller`, creating and registering a waker.
+    init(poller: P) throws {
+        self.poller = poller
+        waker = try Waker()
+        do {
+            try poller.register(waker.fileDescriptor, generation: 0, interest: .read)
+        } catch {
+            waker.close()
+            poller.close()
+            throw error
+        }
+    }
+
+    var watchedCount: Int { registry.count }
+
+    func watch(_ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void) throws {
+        guard !interest.isEmpty else { return unwatch(fd) }
+        if let current = registry[fd] {
+            if current.interest != interest {
+                try poller.modify(fd, generation: current.generation, interest: interest)
+            }
+            registry.update(fd, interest: interest, handler: handler)
+        } else {
+            let generation = registry.add(fd, interest: interest, handler: handler)
+            do {
+                try poller.register(fd, generation: generation, interest: interest)
+            } catch {
+                registry.remove(fd)
+                throw error
+            }
+        }
+    }
+
+    func unwatch(_ fd: Int32) {
+        guard registry[fd] != nil else { return }
+        registry.remove(fd)
+        // A descriptor closed before being unwatched has already left the
+        // kernel's epoll set (EBADF/ENOENT); the registry entry is what
+        // matters, so the error is not reported.
+        try? poller.unregister(fd)
+    }
+
+    func wait(timeout: Double?) throws {
+        try poller.wait(timeout: timeout, into: &events)
+        for event in events {
+            if event.fileDescriptor == waker.fileDescriptor, event.generation == 0 {
+                waker.drain()
+            } else if let (handler, ready) = registry.handler(for: event) {
+                handler(ready)
+            }
+        }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        poller.close()
+        waker.close()
+    }
+}

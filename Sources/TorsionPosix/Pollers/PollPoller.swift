@@ -1,0 +1,74 @@
+import Glibc
+
+/// The poll(2) backend: a dense array of `pollfd` handed to the kernel on
+/// every wait, with the generations kept in a parallel array and an index
+/// from fd to slot so register, modify and unregister are O(1).
+/// Loop thread only.
+final class PollPoller: Poller {
+    /// What poll(2) reads and fills, one slot per registered fd.
+    private var slots: [pollfd] = []
+    /// The generation of each slot, parallel to ``slots``.
+    private var generations: [UInt32] = []
+    /// fd → index in ``slots``.
+    private var indexOf: [Int32: Int] = [:]
+
+    /// Makes an empty poller; poll(2) needs no descriptor of its own.
+    init() {}
+
+    private static func flags(_ interest: PollerInterest) -> Int16 {
+        var flags: Int16 = 0
+        if interest.contains(.read) { flags |= Int16(POLLIN) }
+        if interest.contains(.write) { flags |= Int16(POLLOUT) }
+        return flags
+    }
+
+    func register(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
+        precondition(indexOf[fd] == nil, "fd \(fd) registered twice with the poll poller")
+        indexOf[fd] = slots.count
+        slots.append(pollfd(fd: fd, events: Self.flags(interest), revents: 0))
+        generations.append(generation)
+    }
+
+    func modify(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
+        guard let index = indexOf[fd] else { preconditionFailure("fd \(fd) modified but not registered") }
+        slots[index].events = Self.flags(interest)
+        generations[index] = generation
+    }
+
+    func unregister(_ fd: Int32) throws {
+        guard let index = indexOf.removeValue(forKey: fd) else { return }
+        let last = slots.count - 1
+        if index != last {
+            slots[index] = slots[last]
+            generations[index] = generations[last]
+            indexOf[slots[index].fd] = index
+        }
+        slots.removeLast()
+        generations.removeLast()
+    }
+
+    func wait(timeout: Double?, into events: inout [PollerEvent]) throws {
+        events.removeAll(keepingCapacity: true)
+        // poll takes an Int32 of milliseconds: see pollMilliseconds.
+        let milliseconds = Double.pollMilliseconds(timeout)
+        let count = nfds_t(slots.count)
+        // SAFETY: poll reads and writes exactly `count` pollfd entries of the array's storage.
+        let ready = slots.withUnsafeMutableBufferPointer { poll($0.baseAddress, count, milliseconds) }
+        if ready < 0 {
+            if errno == EINTR { return }
+            throw SystemError(call: "poll")
+        }
+        guard ready > 0 else { return }
+        let problems = Int16(POLLERR | POLLHUP | POLLNVAL)
+        for index in slots.indices where slots[index].revents != 0 {
+            let flags = slots[index].revents
+            var interest: PollerInterest = []
+            if flags & (Int16(POLLIN) | problems) != 0 { interest.insert(.read) }
+            if flags & (Int16(POLLOUT) | problems) != 0 { interest.insert(.write) }
+            events.append(
+                PollerEvent(fileDescriptor: slots[index].fd, generation: generations[index], ready: interest))
+        }
+    }
+
+    func close() {}
+}

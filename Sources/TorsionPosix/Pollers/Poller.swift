@@ -1,0 +1,83 @@
+/// What a registration waits for: readability, writability or both.
+struct PollerInterest: OptionSet, Hashable, Sendable {
+    let rawValue: UInt8
+    /// Wake up when a read would not block (data, end of file, an error).
+    static let read = PollerInterest(rawValue: 1 << 0)
+    /// Wake up when a write would not block.
+    static let write = PollerInterest(rawValue: 1 << 1)
+}
+
+/// One readiness report from ``Poller/wait(timeout:into:)``.
+///
+/// `generation` is the number the descriptor was registered with at the
+/// time the poller saw it ready, packed beside the fd in the kernel's user
+/// data where there is one (`epoll_data.u64 = fd | generation << 32`). The
+/// shared ``DescriptorRegistry`` compares it with the current registration
+/// and drops reports meant for a previous owner of a reused fd number.
+struct PollerEvent: Equatable, Sendable {
+    /// The ready descriptor.
+    let fileDescriptor: Int32
+    /// The generation it was registered with when found ready.
+    let generation: UInt32
+    /// What it is ready for. Errors and hang-ups are reported as readiness
+    /// for everything registered, so the handler's next syscall meets the
+    /// error (Twisted's readers see EOF or the error in `doRead`).
+    let ready: PollerInterest
+
+    /// Packs fd and generation into one 64-bit user-data word.
+    static func userData(fileDescriptor: Int32, generation: UInt32) -> UInt64 {
+        UInt64(UInt32(bitPattern: fileDescriptor)) | UInt64(generation) << 32
+    }
+
+    /// Unpacks a word made by ``userData(fileDescriptor:generation:)``.
+    init(userData: UInt64, ready: PollerInterest) {
+        self.fileDescriptor = Int32(bitPattern: UInt32(truncatingIfNeeded: userData))
+        self.generation = UInt32(truncatingIfNeeded: userData >> 32)
+        self.ready = ready
+    }
+
+    /// Makes a report from its parts.
+    init(fileDescriptor: Int32, generation: UInt32, ready: PollerInterest) {
+        self.fileDescriptor = fileDescriptor
+        self.generation = generation
+        self.ready = ready
+    }
+}
+
+/// A readiness multiplexer: the only part that differs between the select,
+/// poll and epoll backends. Level-triggered: a descriptor that stays ready
+/// is reported again on every wait until its interest is removed.
+///
+/// A poller keeps no handlers and makes no decisions: registration
+/// bookkeeping, generations and dispatch live in ``ReadinessEngine`` and
+/// ``DescriptorRegistry``, so each poller stays a small file. Loop thread
+/// only.
+protocol Poller: AnyObject {
+    /// Starts watching `fd` for `interest` (never empty).
+    func register(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws
+    /// Changes what a registered `fd` is watched for (never empty).
+    func modify(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws
+    /// Stops watching `fd`; it must be registered and still open.
+    func unregister(_ fd: Int32) throws
+    /// Blocks until a registered descriptor is ready or `timeout` seconds
+    /// passed (`nil`: no limit), then replaces `events` with the reports.
+    /// A wait interrupted by a signal returns with no events. Each poller
+    /// clamps `timeout` to what its syscall can express.
+    func wait(timeout: Double?, into events: inout [PollerEvent]) throws
+    /// Releases the poller's own descriptor, if any. Called once.
+    func close()
+}
+
+extension Double {
+    /// A timeout in seconds as whole milliseconds for `poll` and
+    /// `epoll_wait`: rounded up, so the loop never wakes just before a timer
+    /// is due and spins, and clamped to `Int32.max` ms (about 24.8 days)
+    /// because both calls take an `int`; a longer wait simply wakes early and
+    /// waits again. `nil` (no limit) is -1.
+    static func pollMilliseconds(_ timeout: Double?) -> Int32 {
+        guard let timeout else { return -1 }
+        guard timeout > 0 else { return 0 }
+        let milliseconds = (timeout * 1000).rounded(.up)
+        return milliseconds >= Double(Int32.max) ? Int32.max : Int32(milliseconds)
+    }
+}

@@ -1,0 +1,109 @@
+/// The event loops a ``Reactor`` can run on. Every backend runs the same
+/// reactor, transports and protocols; only the I/O engine underneath
+/// differs, so one program can be run, tested and measured on each.
+public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// select(2): portable, limited to descriptors below `FD_SETSIZE`.
+    case select
+    /// poll(2): no descriptor limit, O(n) per wait.
+    case poll
+    /// epoll(7): O(ready) per wait; the best available backend today.
+    case epoll
+    /// libevent as a poller.
+    case libevent
+    /// io_uring with native completions.
+    case io_uring
+
+    /// Whether a backend can run in this build on this machine.
+    public enum Availability: Equatable, Sendable {
+        /// The backend can be used.
+        case available
+        /// The backend cannot be used, and why.
+        case unavailable(reason: String)
+    }
+
+    /// Whether this backend can run here; libevent and io_uring are
+    /// reported as "not built yet" until their engines exist.
+    public var availability: Availability {
+        switch self {
+        case .select, .poll, .epoll: .available
+        case .libevent, .io_uring: .unavailable(reason: "not built yet")
+        }
+    }
+
+    /// The backends that can run here, in declaration order: what the
+    /// conformance tests run every behaviour on.
+    public static var available: [Backend] {
+        allCases.filter { $0.availability == .available }
+    }
+
+    /// The backend used when none is named: the best one available
+    /// (epoll until io_uring is built).
+    public static var best: Backend { .epoll }
+
+    /// The name as written in `TORSION_REACTOR` and `--reactor`.
+    public var description: String { rawValue }
+
+    /// The environment variable naming the backend.
+    public static let environmentVariable = "TORSION_REACTOR"
+
+    /// Finds a backend by name (`uring` is accepted for `io_uring`).
+    ///
+    /// - Throws: ``UnknownBackendError`` for a name that is no backend,
+    ///   ``BackendUnavailableError`` for a backend that cannot run here.
+    ///   Never falls back silently to another backend.
+    public init(named name: String) throws {
+        let canonical = name == "uring" ? "io_uring" : name
+        guard let backend = Backend(rawValue: canonical) else {
+            throw UnknownBackendError(name: name)
+        }
+        if case .unavailable(let reason) = backend.availability {
+            throw BackendUnavailableError(backend: backend, reason: reason)
+        }
+        self = backend
+    }
+
+    /// The backend named by `TORSION_REACTOR` in `environment` (the
+    /// process environment by default), or ``best`` when it is unset or
+    /// empty.
+    ///
+    /// - Throws: as ``init(named:)`` for a name that cannot be used.
+    public static func fromEnvironment(_ environment: [String: String]? = nil) throws -> Backend {
+        let value = environment.map { $0[environmentVariable] } ?? processEnvironment(environmentVariable)
+        guard let value, !value.isEmpty else { return best }
+        return try Backend(named: value)
+    }
+
+    /// Every backend with its availability, as `torsion backends` lists
+    /// them: `NAME  available` or `NAME  unavailable: REASON`.
+    static var choices: String {
+        allCases.map { backend in
+            switch backend.availability {
+            case .available: "\(backend.rawValue)  available"
+            case .unavailable(let reason): "\(backend.rawValue)  unavailable: \(reason)"
+            }
+        }.joined(separator: "\n")
+    }
+}
+
+/// A backend name that is not one of ``Backend``'s cases (or `uring`).
+public struct UnknownBackendError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The name that was asked for.
+    public let name: String
+    /// Names the bad value and lists the valid choices with their availability.
+    public var description: String {
+        "unknown reactor backend \"\(name)\"; choose one of:\n\(Backend.choices)"
+    }
+}
+
+/// A backend asked for by name that cannot run in this build or on this
+/// machine; the reactor never substitutes another one.
+public struct BackendUnavailableError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The backend that was asked for.
+    public let backend: Backend
+    /// Why it cannot run.
+    public let reason: String
+    /// Names the backend and the reason, and lists the valid choices.
+    public var description: String {
+        "reactor backend \"\(backend.rawValue)\" is unavailable: \(reason); choose one of:\n\(Backend.choices)"
+    }
+}
