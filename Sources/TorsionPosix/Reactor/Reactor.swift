@@ -129,8 +129,6 @@ public final class Reactor: @unchecked Sendable {
     private func shutDown() {
         let reason = Failure(ConnectionLost("the reactor shut down"))
         for handler in removeAll() { handler.connectionLost(reason: reason) }
-        signalWatcher?.uninstall()
-        signalWatcher = nil
         threadPool.stop()
         crash()
     }
@@ -153,7 +151,10 @@ extension Reactor: ReactorCore {
     ///   an engine failure (the reactor has crashed then).
     public func run() throws {
         try startRunning()
-        if handlesSignals { signalWatcher = try SignalWatcher(reactor: self) }
+        defer {
+            signalWatcher?.uninstall()
+            signalWatcher = nil
+        }
         while started {
             try turn(waitingAtMost: nil)
             if justStopped {
@@ -168,6 +169,9 @@ extension Reactor: ReactorCore {
         if started { throw ReactorAlreadyRunning() }
         if startedBefore { throw ReactorNotRestartable() }
         ioThread.store(UInt(pthread_self()), ordering: .releasing)
+        if handlesSignals {
+            signalWatcher = try SignalWatcher(engine: engine) { [unowned self] in try? stop() }
+        }
         started = true
         stopRequested = false
         triggers.fire(.startup)

@@ -17,33 +17,39 @@ public struct SignalHandlersInUse: Error, CustomStringConvertible, Equatable, Se
     }
 }
 
-/// Turns SIGINT and SIGTERM into ``Reactor/stop()`` while installed (the
-/// self-pipe trick, with an eventfd as the pipe): the handler only writes
-/// the eventfd; the reactor, watching it, calls `stop()` on its own thread.
+/// Turns SIGINT and SIGTERM into a call on the loop's thread while
+/// installed (the self-pipe trick, with an eventfd as the pipe): the
+/// handler only writes the eventfd; the engine, watching it, calls
+/// `onSignal` (the reactor's `stop()`) from its wait.
 /// Unlike signalfd this needs no signal mask in every thread, which a
 /// library cannot impose on threads it did not create. Reactor thread only.
 final class SignalWatcher {
     private let eventFD: Waker
-    private unowned let reactor: Reactor
+    private let engine: any IOEngine
+    private let onSignal: () -> Void
     private var previous: [Int32: sigaction] = [:]
     private var installed = true
 
     /// The signals turned into `stop()`.
     static let signals: [Int32] = [SIGINT, SIGTERM]
 
-    /// Installs the handlers for `reactor`.
+    /// Installs the handlers; `engine` watches the eventfd and calls
+    /// `onSignal` when a signal arrived.
     ///
     /// - Throws: ``SignalHandlersInUse`` when another reactor has them,
     ///   ``SystemError`` when the kernel refuses.
-    init(reactor: Reactor) throws {
-        self.reactor = reactor
+    init(engine: any IOEngine, onSignal: @escaping () -> Void) throws {
+        self.engine = engine
+        self.onSignal = onSignal
         eventFD = try Waker()
-        guard signalEventFD.compareExchange(expected: -1, desired: eventFD.fileDescriptor, ordering: .acquiringAndReleasing).exchanged else {
+        let claimed = signalEventFD.compareExchange(
+            expected: -1, desired: eventFD.fileDescriptor, ordering: .acquiringAndReleasing)
+        guard claimed.exchanged else {
             eventFD.close()
             throw SignalHandlersInUse()
         }
         do {
-            try reactor.engine.watch(eventFD.fileDescriptor, interest: .read) { [unowned self] _ in signalled() }
+            try engine.watch(eventFD.fileDescriptor, interest: .read) { [unowned self] _ in signalled() }
             for signal in Self.signals {
                 var action = sigaction()
                 action.__sigaction_handler.sa_handler = { _ in
@@ -64,10 +70,10 @@ final class SignalWatcher {
         }
     }
 
-    /// A signal arrived: stop the reactor unless it is already stopping.
+    /// A signal arrived: tell the reactor.
     private func signalled() {
         eventFD.drain()
-        try? reactor.stop()
+        onSignal()
     }
 
     /// Restores the previous handlers and releases the eventfd. Idempotent.
@@ -80,7 +86,7 @@ final class SignalWatcher {
         }
         previous.removeAll()
         signalEventFD.store(-1, ordering: .releasing)
-        reactor.engine.unwatch(eventFD.fileDescriptor)
+        engine.unwatch(eventFD.fileDescriptor)
         eventFD.close()
     }
 }

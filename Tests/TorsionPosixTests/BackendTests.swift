@@ -1,0 +1,92 @@
+import Testing
+
+@testable import TorsionPosix
+
+@Suite("Backend selection")
+struct BackendTests {
+    @Test("select, poll and epoll are available; libevent and io_uring report not built yet")
+    func availability() {
+        #expect(Backend.available == [.select, .poll, .epoll])
+        #expect(Backend.libevent.availability == .unavailable(reason: "not built yet"))
+        #expect(Backend.io_uring.availability == .unavailable(reason: "not built yet"))
+        #expect(Backend.best == .epoll)
+    }
+
+    @Test("TORSION_REACTOR names the backend; unset or empty means the best available")
+    func environment() throws {
+        #expect(try Backend.fromEnvironment(["TORSION_REACTOR": "poll"]) == .poll)
+        #expect(try Backend.fromEnvironment(["TORSION_REACTOR": "select"]) == .select)
+        #expect(try Backend.fromEnvironment(["TORSION_REACTOR": "epoll"]) == .epoll)
+        #expect(try Backend.fromEnvironment([:]) == .epoll)
+        #expect(try Backend.fromEnvironment(["TORSION_REACTOR": ""]) == .epoll)
+    }
+
+    @Test("an unknown name is an error listing every choice, never a fallback")
+    func unknownName() throws {
+        let error = try #require(throws: UnknownBackendError.self) {
+            try Backend.fromEnvironment(["TORSION_REACTOR": "kqueue"])
+        }
+        #expect(error.name == "kqueue")
+        for line in ["select  available", "poll  available", "epoll  available",
+                     "libevent  unavailable: not built yet", "io_uring  unavailable: not built yet"] {
+            #expect(error.description.contains(line))
+        }
+    }
+
+    @Test("an unavailable backend asked for by name (uring is io_uring) is an error")
+    func unavailableByName() throws {
+        let uring = try #require(throws: BackendUnavailableError.self) { try Backend(named: "uring") }
+        #expect(uring.backend == .io_uring)
+        #expect(uring.description.contains("not built yet"))
+        #expect(uring.description.contains("epoll  available"))
+        #expect(throws: BackendUnavailableError.self) { try Backend(named: "libevent") }
+        #expect(throws: BackendUnavailableError.self) { try Reactor(backend: .libevent) }
+        #expect(throws: BackendUnavailableError.self) { try Reactor(backend: .io_uring) }
+    }
+
+    @Test("Reactor(backend:) runs on the backend it names", arguments: Backend.available)
+    func reactorBackend(backend: Backend) throws {
+        let reactor = try Reactor(backend: backend)
+        #expect(reactor.backend == backend)
+    }
+}
+
+@Suite("Pollers")
+struct PollerTests {
+    @Test("SelectPoller refuses fds at or above FD_SETSIZE and negative ones before touching an fd_set")
+    func selectLimit() throws {
+        let poller = SelectPoller()
+        #expect(SelectPoller.descriptorLimit == 1024)
+        #expect(throws: SelectDescriptorLimitExceeded(fileDescriptor: 1024, limit: 1024)) {
+            try poller.register(1024, generation: 1, interest: .read)
+        }
+        #expect(throws: SelectDescriptorLimitExceeded.self) {
+            try poller.register(-1, generation: 1, interest: .read)
+        }
+    }
+
+    @Test("epoll and poll timeouts are clamped to Int32 milliseconds and rounded up")
+    func pollMilliseconds() {
+        #expect(Double.pollMilliseconds(nil) == -1)
+        #expect(Double.pollMilliseconds(0) == 0)
+        #expect(Double.pollMilliseconds(-5) == 0)
+        #expect(Double.pollMilliseconds(0.0001) == 1)
+        #expect(Double.pollMilliseconds(1.5) == 1500)
+        #expect(Double.pollMilliseconds(1e12) == Int32.max)
+        #expect(Double.pollMilliseconds(.infinity) == Int32.max)
+    }
+
+    @Test("user data packs the fd and its generation and unpacks them unchanged")
+    func userData() {
+        let word = PollerEvent.userData(fileDescriptor: 1234, generation: .max)
+        let event = PollerEvent(userData: word, ready: .read)
+        #expect(event.fileDescriptor == 1234)
+        #expect(event.generation == .max)
+    }
+
+    @Test("SystemError names the call, the errno and its text")
+    func systemErrorText() {
+        let error = SystemError(errno: 9, call: "epoll_ctl(ADD)")
+        #expect(error.description == "epoll_ctl(ADD): Bad file descriptor (errno 9)")
+    }
+}
