@@ -6,7 +6,7 @@ import DequeModule
 ///
 /// Work queued before ``start()`` waits for it. ``stop()`` lets the
 /// threads finish the queued work, then joins them. Any thread, except
-/// ``stop()`` (reactor thread, never from a worker).
+/// that ``stop()`` blocks until the workers finish.
 final class ThreadPool: @unchecked Sendable {
     // SAFETY: every stored var below is read and written only while holding
     // `lock`; `minimum` and `lock` are immutable.
@@ -53,8 +53,11 @@ final class ThreadPool: @unchecked Sendable {
     }
 
     /// Queues `work`; it runs on a pool thread once the pool is started.
+    /// Work queued after ``stop()`` is dropped: no thread would ever run
+    /// it, and keeping it would hold what it captured forever.
     func callInThread(_ work: @escaping @Sendable () -> Void) {
         lock.withLock {
+            guard !stopping else { return }
             queue.append(work)
             if started, !stopping, idle == 0, threads.count < maximum { _ = spawnWorker() }
         }
@@ -62,7 +65,9 @@ final class ThreadPool: @unchecked Sendable {
     }
 
     /// Lets the threads finish the queued work, then joins them. Work
-    /// queued afterwards is dropped. Not from a pool thread.
+    /// queued afterwards is dropped. Called from a pool thread (the last
+    /// reference to the reactor released there runs its deinit), that
+    /// thread is detached instead of joining itself.
     func stop() {
         let toJoin: [PosixThread] = lock.withLock {
             stopping = true
@@ -70,7 +75,9 @@ final class ThreadPool: @unchecked Sendable {
             return threads
         }
         lock.broadcast()
-        for thread in toJoin { thread.join() }
+        for thread in toJoin {
+            if thread.isCurrent { thread.detach() } else { thread.join() }
+        }
         lock.withLock { queue.removeAll() }
     }
 

@@ -76,6 +76,15 @@ struct PosixThread: @unchecked Sendable {
     func join() {
         pthread_join(handle, nil)
     }
+
+    /// `true` when called on this thread.
+    var isCurrent: Bool { pthread_equal(handle, pthread_self()) != 0 }
+
+    /// Lets the thread release its resources when it ends, without a
+    /// join; instead of ``join()``, for a thread that cannot wait for itself.
+    func detach() {
+        pthread_detach(handle)
+    }
 }
 
 /// The closure of a ``PosixThread``, carried through `pthread_create`.
