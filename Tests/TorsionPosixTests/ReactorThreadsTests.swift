@@ -162,3 +162,17 @@ struct ReactorThreadsTests {
         expectNoLeaks(reactor)
     }
 }
+
+#if DEBUG
+@Suite("Reactor thread assertions")
+struct ReactorThreadAssertionTests {
+    @Test("debug builds trap when a reactor-thread-only method is called from another thread")
+    func offThreadCallTraps() async {
+        await #expect(processExitsWith: .failure) {
+            let reactor = try Reactor(backend: .poll)
+            let thread = try PosixThread { reactor.callLater(0) {} }
+            thread.join()
+        }
+    }
+}
+#endif

@@ -88,13 +88,14 @@ public final class Reactor: @unchecked Sendable {
         backend: Backend = .best, threadPool: ClosedRange<Int> = 0...10, handlesSignals: Bool = false
     ) throws {
         self.backend = backend
+        if case .unavailable(let reason) = backend.availability {
+            throw BackendUnavailableError(backend: backend, reason: reason)
+        }
         switch backend {
         case .select: engine = try ReadinessEngine(poller: SelectPoller())
         case .poll: engine = try ReadinessEngine(poller: PollPoller())
         case .epoll: engine = try ReadinessEngine(poller: EpollPoller())
-        case .libevent, .io_uring:
-            guard case .unavailable(let reason) = backend.availability else { preconditionFailure() }
-            throw BackendUnavailableError(backend: backend, reason: reason)
+        case .libevent, .io_uring: preconditionFailure("backend \(backend) is reported available but has no engine")
         }
         waker = engine.waker
         ioThread = Atomic(UInt(pthread_self()))
