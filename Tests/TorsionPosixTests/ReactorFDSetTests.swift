@@ -208,3 +208,29 @@ struct ReactorFDSetTests {
         expectNoLeaks(reactor)
     }
 }
+
+@Suite("Reactor FDSet: descriptors closed while watched")
+struct ClosedWhileWatchedTests {
+    @Test("poll and select drop a descriptor closed while watched, with ConnectionLost, instead of failing the loop",
+          arguments: [Backend.poll, .select])
+    func closedWhileWatched(backend: Backend) throws {
+        let reactor = try Reactor(backend: backend)
+        let watchdog = armWatchdog(reactor)
+        let pipe = try TestPipe()
+        defer { pipe.close() }
+        // The kernel hands out the lowest free number, so a number far
+        // above what the tests hold (but below FD_SETSIZE, for select) is
+        // not reused by a test running in parallel before the next wait.
+        let number = fcntl(pipe.readEnd, F_DUPFD_CLOEXEC, 900)
+        try #require(number >= 900 && number < SelectPoller.descriptorLimit)
+        let reader = RecordingDescriptor(number)
+        reactor.addReader(reader)
+        Glibc.close(number)
+        reactor.iterate(delay: 0)
+        #expect(reader.reads == 0)
+        #expect(reader.lost.count == 1)
+        #expect(reader.lost.first?.error is ConnectionLost)
+        try cancelWatchdog(watchdog)
+        expectNoLeaks(reactor)
+    }
+}

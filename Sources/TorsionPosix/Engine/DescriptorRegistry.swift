@@ -14,7 +14,8 @@ struct DescriptorRegistry {
         let generation: UInt32
         /// What the descriptor is watched for; never empty.
         var interest: PollerInterest
-        /// Called with the readiness, masked to ``interest``.
+        /// Called with the readiness, masked to ``interest`` (plus
+        /// ``PollerInterest/invalid``, which is always passed on).
         var handler: (PollerInterest) -> Void
     }
 
@@ -61,7 +62,7 @@ struct DescriptorRegistry {
         guard let registration = registrations[event.fileDescriptor],
             registration.generation == event.generation
         else { return nil }
-        let ready = event.ready.intersection(registration.interest)
+        let ready = event.ready.intersection(registration.interest.union(.invalid))
         return ready.isEmpty ? nil : (registration.handler, ready)
     }
 }

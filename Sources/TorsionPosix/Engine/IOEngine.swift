@@ -16,7 +16,9 @@ protocol IOEngine: AnyObject {
     var waker: Waker { get }
 
     /// Watches `fd` for `interest`, calling `handler` with the readiness
-    /// (masked to the interest) from ``wait(timeout:)``. Calling it again
+    /// (masked to the interest) from ``wait(timeout:)``. A readiness of
+    /// ``PollerInterest/invalid`` means the fd was closed while watched; the
+    /// handler must unwatch it. Calling it again
     /// for a watched fd changes the interest and handler; an empty interest
     /// stops watching.
     func watch(_ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void) throws

@@ -59,10 +59,10 @@ final class PollPoller: Poller {
             throw SystemError(call: "poll")
         }
         guard ready > 0 else { return }
-        let problems = Int16(POLLERR | POLLHUP | POLLNVAL)
+        let problems = Int16(POLLERR | POLLHUP)
         for index in slots.indices where slots[index].revents != 0 {
             let flags = slots[index].revents
-            var interest: PollerInterest = []
+            var interest: PollerInterest = flags & Int16(POLLNVAL) != 0 ? .invalid : []
             if flags & (Int16(POLLIN) | problems) != 0 { interest.insert(.read) }
             if flags & (Int16(POLLOUT) | problems) != 0 { interest.insert(.write) }
             events.append(

@@ -5,6 +5,10 @@ struct PollerInterest: OptionSet, Hashable, Sendable {
     static let read = PollerInterest(rawValue: 1 << 0)
     /// Wake up when a write would not block.
     static let write = PollerInterest(rawValue: 1 << 1)
+    /// Reported, never asked for: the descriptor is not open any more (it
+    /// was closed while registered; poll's POLLNVAL, select's EBADF). The
+    /// registration is useless and must be dropped, or the loop would spin.
+    static let invalid = PollerInterest(rawValue: 1 << 2)
 }
 
 /// One readiness report from ``Poller/wait(timeout:into:)``.

@@ -71,8 +71,16 @@ final class SelectPoller: Poller {
             count = select(highest + 1, &readSet, &writeSet, nil, nil)
         }
         if count < 0 {
-            if errno == EINTR { return }
-            throw SystemError(call: "select")
+            let code = errno
+            if code == EINTR { return }
+            // EBADF: a registered descriptor was closed without being
+            // unregistered. select cannot say which; find them, so the
+            // engine drops them instead of the loop failing for good.
+            guard code == EBADF else { throw SystemError(errno: code, call: "select") }
+            for (fd, registration) in registrations where !Descriptors.isOpen(fd) {
+                events.append(PollerEvent(fileDescriptor: fd, generation: registration.generation, ready: .invalid))
+            }
+            return
         }
         guard count > 0 else { return }
         for (fd, registration) in registrations {

@@ -93,9 +93,13 @@ extension Reactor: ReactorFDSet {
     }
 
     /// Dispatches readiness of `fd` to its reader, then its writer (if
-    /// still watched). A failure returned by either drops both and tells
+    /// still watched). A descriptor found closed is dropped with
+    /// `ConnectionLost`. A failure returned by either drops both and tells
     /// each `connectionLost`, once per object (Twisted's `_disconnectSelectable`).
     private func descriptorReady(_ fd: Int32, _ ready: PollerInterest) {
+        if ready.contains(.invalid) {
+            return drop(fd, Failure(ConnectionLost("the descriptor was closed while the reactor watched it")))
+        }
         if ready.contains(.read), let reader = readers[fd], let failure = reader.doRead() {
             return drop(fd, failure)
         }
