@@ -109,6 +109,19 @@ struct ReactorCoreTests {
         expectNoLeaks(reactor)
     }
 
+    @Test("repeated crashes do not pile up the reactor's own startup trigger", arguments: Backend.available)
+    func repeatedCrash(backend: Backend) throws {
+        let reactor = try Reactor(backend: backend)
+        let registered = reactor.triggers.registered.count
+        reactor.crash()
+        reactor.crash()
+        #expect(reactor.triggers.registered.count == registered)
+        reactor.callWhenRunning { reactor.crash() }
+        try runWithWatchdog(reactor)
+        #expect(reactor.triggers.registered.count == registered)
+        expectNoLeaks(reactor)
+    }
+
     @Test("iterate(delay: 0) returns without waiting for a pending timer", arguments: Backend.available)
     func iterateDoesNotBlock(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)

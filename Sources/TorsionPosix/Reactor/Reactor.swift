@@ -73,8 +73,9 @@ public final class Reactor: @unchecked Sendable {
     private var justStopped = false
     /// ``stop()`` was called once: the reactor cannot run again.
     private var startedBefore = false
-    /// The engine was closed; the reactor is unusable.
-    private var closed = false
+    /// The reactor's own `during startup` trigger is registered and has
+    /// not run, so ``crash()`` need not add it again.
+    private var startupTriggerPending = false
 
     /// Makes a reactor on `backend` that has not run. `threadPool` bounds
     /// the thread pool (Twisted's default: 0...10). With `handlesSignals`,
@@ -118,7 +119,10 @@ public final class Reactor: @unchecked Sendable {
     /// and starts the thread pool. Added again by ``crash()`` so a crashed
     /// reactor can run again, as in Twisted.
     private func addStartupTrigger() {
+        guard !startupTriggerPending else { return }
+        startupTriggerPending = true
         triggers.add(.during, .startup) { [unowned self] in
+            startupTriggerPending = false
             running = true
             threadPool.start()
             return nil
