@@ -148,8 +148,10 @@ struct ReactorFDSetTests {
                 own.drain()
                 reactor.removeReader(own)
                 reactor.removeReader(other)
+                // dup2 closes the old file and reuses its number in one
+                // step, so no test running in parallel can take the number
+                // in between.
                 let number = other.fileDescriptor
-                Glibc.close(number)
                 #expect(dup2(replacement.readEnd, number) == number)
                 let owner = RecordingDescriptor(number)
                 newOwner = owner

@@ -4,27 +4,43 @@ import TorsionCore
 
 @testable import TorsionPosix
 
-@Suite("Reactor signals and name resolution")
-struct ReactorSignalAndResolveTests {
-    // One backend only: the handlers are process-wide, and parallel cases
-    // would race for them (the second gets SignalHandlersInUse).
-    @Test("SIGTERM stops a reactor that handles signals, and the previous handler is restored")
-    func sigtermStops() throws {
+// Serialized: the handlers are process-wide, and tests running in
+// parallel would race for them (the second gets SignalHandlersInUse).
+@Suite("Reactor signals", .serialized)
+struct ReactorSignalTests {
+    @Test("SIGINT and SIGTERM stop a reactor that handles signals, and the previous handler is restored",
+          arguments: [SIGINT, SIGTERM])
+    func signalStops(signal: Int32) throws {
         let reactor = try Reactor(backend: .epoll, handlesSignals: true)
         var shutdownRan = false
         reactor.addSystemEventTrigger(.during, .shutdown) {
             shutdownRan = true
             return nil
         }
-        reactor.callWhenRunning { kill(getpid(), SIGTERM) }
+        // Process-directed, as from a terminal or a supervisor: any thread
+        // not blocking the signal runs the handler.
+        reactor.callWhenRunning { kill(getpid(), signal) }
         try runWithWatchdog(reactor)
         #expect(shutdownRan)
         var current = sigaction()
-        sigaction(SIGTERM, nil, &current)
+        sigaction(signal, nil, &current)
         #expect(current.__sigaction_handler.sa_handler == nil)  // SIG_DFL again
         expectNoLeaks(reactor)
     }
 
+    @Test("a second reactor handling signals at the same time is refused with SignalHandlersInUse")
+    func signalHandlersInUse() throws {
+        let first = try Reactor(backend: .poll)
+        let watcher = try SignalWatcher(engine: first.engine) {}
+        defer { watcher.uninstall() }
+        let second = try Reactor(backend: .poll, handlesSignals: true)
+        #expect(throws: SignalHandlersInUse.self) { try second.run() }
+        #expect(!second.running)
+    }
+}
+
+@Suite("Reactor name resolution")
+struct ReactorResolveTests {
     @Test("resolve answers localhost and an IP literal off the reactor thread", arguments: Backend.available)
     func resolveLocalhost(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
@@ -40,6 +56,34 @@ struct ReactorSignalAndResolveTests {
         try runWithWatchdog(reactor, limit: 15)
         #expect(Set(answers).contains("192.0.2.7"))
         #expect(answers.contains { $0 == "127.0.0.1" || $0 == "::1" })
+        expectNoLeaks(reactor)
+    }
+
+    @Test("resolve fails with DNSLookupError when the timeout passes first", arguments: Backend.available)
+    func resolveTimeout(backend: Backend) throws {
+        let reactor = try Reactor(backend: backend, threadPool: 1...1)
+        let gate = ConditionLock()
+        let open = ReactorOwned(false)
+        var failure: Failure?
+        reactor.callWhenRunning {
+            // The only pool thread is busy until the timeout has fired, so
+            // the lookup cannot answer first.
+            reactor.callInThread {
+                gate.lock()
+                while !open.value { gate.wait() }
+                gate.unlock()
+            }
+            reactor.resolve("localhost", timeout: 0.01).addErrback { (error: Failure) -> String in
+                failure = error
+                gate.withLock { open.value = true }
+                gate.broadcast()
+                try? reactor.stop()
+                return ""
+            }
+        }
+        try runWithWatchdog(reactor, limit: 15)
+        let error = try #require(failure?.error as? DNSLookupError)
+        #expect(error.host == "localhost")
         expectNoLeaks(reactor)
     }
 

@@ -41,6 +41,19 @@ struct ReactorThreadsTests {
         expectNoLeaks(reactor)
     }
 
+    @Test("functions queued with callFromThread before run run once the reactor runs",
+          arguments: Backend.available)
+    func callFromThreadBeforeRun(backend: Backend) throws {
+        let reactor = try Reactor(backend: backend)
+        let order = ReactorOwned<[String]>([])
+        reactor.callFromThread { order.value.append("queued before run") }
+        reactor.callWhenRunning { order.value.append("running") }
+        reactor.callFromThread { try? reactor.stop() }
+        try runWithWatchdog(reactor)
+        #expect(order.value == ["running", "queued before run"])
+        expectNoLeaks(reactor)
+    }
+
     @Test("callFromThread writes the eventfd once while a wake-up is pending", arguments: Backend.available)
     func wakeSkippedWhilePending(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
