@@ -27,8 +27,10 @@ struct BackendTests {
             try Backend.fromEnvironment(["TORSION_REACTOR": "kqueue"])
         }
         #expect(error.name == "kqueue")
-        for line in ["select  available", "poll  available", "epoll  available",
-                     "libevent  unavailable: not built yet", "io_uring  unavailable: not built yet"] {
+        for line in [
+            "select  available", "poll  available", "epoll  available",
+            "libevent  unavailable: not built yet", "io_uring  unavailable: not built yet",
+        ] {
             #expect(error.description.contains(line))
         }
     }

@@ -13,8 +13,9 @@ struct ReactorCoreTests {
         expectNoLeaks(reactor)
     }
 
-    @Test("run while running throws AlreadyRunning; run after stop throws NotRestartable",
-          arguments: Backend.available)
+    @Test(
+        "run while running throws AlreadyRunning; run after stop throws NotRestartable",
+        arguments: Backend.available)
     func runTwice(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         var nestedError: (any Error)?
@@ -29,8 +30,9 @@ struct ReactorCoreTests {
         expectNoLeaks(reactor)
     }
 
-    @Test("callWhenRunning functions run in order once running; later ones run at once",
-          arguments: Backend.available)
+    @Test(
+        "callWhenRunning functions run in order once running; later ones run at once",
+        arguments: Backend.available)
     func callWhenRunningOrder(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         var order: [String] = []
@@ -47,8 +49,9 @@ struct ReactorCoreTests {
         expectNoLeaks(reactor)
     }
 
-    @Test("shutdown runs before, then (after its Deferred fired) during, then after",
-          arguments: Backend.available)
+    @Test(
+        "shutdown runs before, then (after its Deferred fired) during, then after",
+        arguments: Backend.available)
     func shutdownPhases(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         var order: [String] = []
@@ -85,8 +88,9 @@ struct ReactorCoreTests {
         expectNoLeaks(reactor)
     }
 
-    @Test("crash leaves the loop without shutdown triggers, and the reactor can run again",
-          arguments: Backend.available)
+    @Test(
+        "crash leaves the loop without shutdown triggers, and the reactor can run again",
+        arguments: Backend.available)
     func crashSkipsShutdown(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         var shutdownRan = false

@@ -50,8 +50,9 @@ struct ReactorFDSetTests {
         expectNoLeaks(reactor)
     }
 
-    @Test("removeAll returns every reader and writer once and stops watching them",
-          arguments: Backend.available)
+    @Test(
+        "removeAll returns every reader and writer once and stops watching them",
+        arguments: Backend.available)
     func removeAllReturnsEverything(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         let watchdog = armWatchdog(reactor)
@@ -84,8 +85,9 @@ struct ReactorFDSetTests {
 
     struct ReadFailed: Error {}
 
-    @Test("a failure returned by doRead removes the descriptor and reaches connectionLost once",
-          arguments: Backend.available)
+    @Test(
+        "a failure returned by doRead removes the descriptor and reaches connectionLost once",
+        arguments: Backend.available)
     func doReadFailureDrops(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         let watchdog = armWatchdog(reactor)
@@ -120,8 +122,9 @@ struct ReactorFDSetTests {
         expectNoLeaks(reactor)
     }
 
-    @Test("a closed-and-reused fd number never receives its previous owner's pending event",
-          arguments: Backend.available)
+    @Test(
+        "a closed-and-reused fd number never receives its previous owner's pending event",
+        arguments: Backend.available)
     func staleEventsAreDropped(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         let watchdog = armWatchdog(reactor)
@@ -179,8 +182,9 @@ struct ReactorFDSetTests {
         expectNoLeaks(reactor)
     }
 
-    @Test("select refuses an fd at or above FD_SETSIZE with a named error; poll and epoll watch it",
-          arguments: Backend.available)
+    @Test(
+        "select refuses an fd at or above FD_SETSIZE with a named error; poll and epoll watch it",
+        arguments: Backend.available)
     func highDescriptor(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         let watchdog = armWatchdog(reactor)
@@ -213,8 +217,9 @@ struct ReactorFDSetTests {
 
 @Suite("Reactor FDSet: descriptors closed while watched")
 struct ClosedWhileWatchedTests {
-    @Test("poll and select drop a descriptor closed while watched, with ConnectionLost, instead of failing the loop",
-          arguments: [Backend.poll, .select])
+    @Test(
+        "poll and select drop a descriptor closed while watched, with ConnectionLost, instead of failing the loop",
+        arguments: [Backend.poll, .select])
     func closedWhileWatched(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         let watchdog = armWatchdog(reactor)

@@ -8,8 +8,9 @@ import TorsionCore
 // parallel would race for them (the second gets SignalHandlersInUse).
 @Suite("Reactor signals", .serialized)
 struct ReactorSignalTests {
-    @Test("SIGINT and SIGTERM stop a reactor that handles signals, and the previous handler is restored",
-          arguments: [SIGINT, SIGTERM])
+    @Test(
+        "SIGINT and SIGTERM stop a reactor that handles signals, and the previous handler is restored",
+        arguments: [SIGINT, SIGTERM])
     func signalStops(signal: Int32) throws {
         let reactor = try Reactor(backend: .epoll, handlesSignals: true)
         var shutdownRan = false

@@ -6,8 +6,9 @@ import TorsionCore
 
 @Suite("Reactor threads: callFromThread, the thread pool, deferToThread, blockingCallFromThread")
 struct ReactorThreadsTests {
-    @Test("callFromThread from 8 threads × 1000 calls wakes the loop and keeps each thread's order",
-          arguments: Backend.available)
+    @Test(
+        "callFromThread from 8 threads × 1000 calls wakes the loop and keeps each thread's order",
+        arguments: Backend.available)
     func callFromThreadFIFO(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         let threadCount = 8
@@ -41,8 +42,9 @@ struct ReactorThreadsTests {
         expectNoLeaks(reactor)
     }
 
-    @Test("functions queued with callFromThread before run run once the reactor runs",
-          arguments: Backend.available)
+    @Test(
+        "functions queued with callFromThread before run run once the reactor runs",
+        arguments: Backend.available)
     func callFromThreadBeforeRun(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         let order = ReactorOwned<[String]>([])
@@ -123,8 +125,9 @@ struct ReactorThreadsTests {
         expectNoLeaks(reactor)
     }
 
-    @Test("blockingCallFromThread returns the Deferred's value or throws its error to the calling thread",
-          arguments: Backend.available)
+    @Test(
+        "blockingCallFromThread returns the Deferred's value or throws its error to the calling thread",
+        arguments: Backend.available)
     func blockingCallFromThread(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         let outcome = ReactorOwned<(Int?, Bool)?>(nil)
@@ -155,8 +158,9 @@ struct ReactorThreadsTests {
         expectNoLeaks(reactor)
     }
 
-    @Test("work queued with callInThread before run runs once the reactor starts; the pool stops at shutdown",
-          arguments: Backend.available)
+    @Test(
+        "work queued with callInThread before run runs once the reactor starts; the pool stops at shutdown",
+        arguments: Backend.available)
     func poolStartsWithReactor(backend: Backend) throws {
         let reactor = try Reactor(backend: backend, threadPool: 1...2)
         let ran = ReactorOwned(0)

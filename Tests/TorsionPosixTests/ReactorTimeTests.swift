@@ -5,8 +5,9 @@ import TorsionCore
 
 @Suite("Reactor time: callLater on the monotonic clock")
 struct ReactorTimeTests {
-    @Test("callLater(1e12) is safe to wait on and cancellable; a wake-up from a thread ends the wait",
-          arguments: Backend.available)
+    @Test(
+        "callLater(1e12) is safe to wait on and cancellable; a wake-up from a thread ends the wait",
+        arguments: Backend.available)
     func farFutureCall(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         var farCallRan = false
@@ -29,8 +30,9 @@ struct ReactorTimeTests {
         expectNoLeaks(reactor)
     }
 
-    @Test("a delay-0 call scheduled by a running call runs on the next turn, not the same one",
-          arguments: Backend.available)
+    @Test(
+        "a delay-0 call scheduled by a running call runs on the next turn, not the same one",
+        arguments: Backend.available)
     func delayZeroWaitsForNextTurn(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         let watchdog = armWatchdog(reactor)

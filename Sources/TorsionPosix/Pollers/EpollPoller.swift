@@ -60,7 +60,9 @@ final class EpollPoller: Poller {
         let milliseconds = Double.pollMilliseconds(timeout)
         let capacity = Int32(buffer.count)
         // SAFETY: the kernel writes at most `capacity` entries into the buffer's storage.
-        let count = buffer.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, capacity, milliseconds) }
+        let count = buffer.withUnsafeMutableBufferPointer {
+            epoll_wait(epollFD, $0.baseAddress, capacity, milliseconds)
+        }
         if count < 0 {
             if errno == EINTR { return }
             throw SystemError(call: "epoll_wait")
