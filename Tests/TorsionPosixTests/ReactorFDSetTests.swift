@@ -228,8 +228,11 @@ struct ClosedWhileWatchedTests {
         // The kernel hands out the lowest free number, so a number far
         // above what the tests hold (but below FD_SETSIZE, for select) is
         // not reused by a test running in parallel before the next wait.
-        let number = fcntl(pipe.readEnd, F_DUPFD_CLOEXEC, 900)
-        try #require(number >= 900 && number < SelectPoller.descriptorLimit)
+        // Each backend's case takes its own range, so the two cases, which
+        // run in parallel, never hand each other the closed number.
+        let floor: Int32 = backend == .poll ? 900 : 960
+        let number = fcntl(pipe.readEnd, F_DUPFD_CLOEXEC, floor)
+        try #require(number >= floor && number < SelectPoller.descriptorLimit)
         let reader = RecordingDescriptor(number)
         reactor.addReader(reader)
         Glibc.close(number)
