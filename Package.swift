@@ -44,6 +44,11 @@ let package = Package(
             dependencies: ["TorsionCore"],
             path: "Examples/DeferredExamples"
         ),
+        .target(
+            name: "SeedExamples",
+            dependencies: ["TorsionCore", "TorsionProtocols"],
+            path: "Examples/SeedExamples"
+        ),
         .testTarget(
             name: "TorsionCoreTests",
             dependencies: [
@@ -54,6 +59,10 @@ let package = Package(
         .testTarget(
             name: "TorsionProtocolsTests",
             dependencies: ["TorsionProtocols", "TorsionTesting", "TorsionCore"]
+        ),
+        .testTarget(
+            name: "SeedExamplesTests",
+            dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore"]
         ),
         .testTarget(
             name: "TorsionTestingTests",
