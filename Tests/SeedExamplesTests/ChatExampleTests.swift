@@ -106,6 +106,19 @@ struct ChatExampleTests {
         #expect(factory.users["alice"] != nil)
     }
 
+    @Test("A line over LineReceiver's limit closes that user's connection, and the others hear it left")
+    func overlongLine() throws {
+        let factory = ChatExample.ChatFactory()
+        let (_, aliceTransport) = try join(factory, as: "alice")
+        let (bob, bobTransport) = try join(factory, as: "bob")
+        aliceTransport.clear()
+        bob.dataReceived(Array(repeating: 0x78, count: bob.maxLength + 2))
+        #expect(bob.lineLengthError != nil)
+        #expect(bobTransport.disconnecting)
+        #expect(aliceTransport.valueString == "bob has left the channel.\r\n")
+        #expect(Set(factory.users.keys) == ["alice"])
+    }
+
     @Test("Three users over in-memory connections, written byte by byte")
     func overConnections() throws {
         let factory = ChatExample.ChatFactory()

@@ -57,6 +57,19 @@ struct SpreaderExampleTests {
         #expect(factory.numProtocols == 3)
     }
 
+    @Test("close is recognised alone or with a line ending; other text containing it is spread", arguments: [
+        ("close", true), ("close\n", true), ("close\r\n", true), ("closed", false), ("close it", false),
+    ])
+    func closeCommand(text: String, closes: Bool) throws {
+        let factory = makeFactory()
+        let (alice, aliceTransport) = try connect(factory, as: Spreader.self)
+        let (_, bobTransport) = try connect(factory, as: Spreader.self)
+        bobTransport.clear()
+        alice.receive(text)
+        #expect(aliceTransport.disconnecting == closes)
+        #expect(bobTransport.valueString == (closes ? "" : text))
+    }
+
     @Test("The default client id is 8 lowercase letters or digits")
     func randomClientID() {
         let id = SpreaderExample.SpreadFactory.randomClientID()
