@@ -12,6 +12,43 @@ public enum FingerExample {
     /// The reply when `getUser` fails (the seed's `onError`).
     public static let internalError = "Internal error in server"
 
+    /// Splits a `NAME=STATUS` user entry (the `torsion finger --user`
+    /// option) at its first `=`; the status may contain `=` and may be
+    /// empty.
+    ///
+    /// - Throws: ``InvalidUserEntryError`` when there is no `=`, the name
+    ///   is empty, or either part holds a CR or LF (which would break the
+    ///   one-line protocol).
+    public static func parseUser(_ entry: String) throws(InvalidUserEntryError) -> (name: String, status: String) {
+        guard let equals = entry.firstIndex(of: "=") else {
+            throw InvalidUserEntryError(entry: entry, problem: "expected NAME=STATUS")
+        }
+        let name = String(entry[..<equals])
+        let status = String(entry[entry.index(after: equals)...])
+        guard !name.isEmpty else { throw InvalidUserEntryError(entry: entry, problem: "the name is empty") }
+        guard !entry.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else {
+            throw InvalidUserEntryError(entry: entry, problem: "line breaks are not allowed")
+        }
+        return (name, status)
+    }
+
+    /// A user entry given to ``parseUser(_:)`` is not `NAME=STATUS`.
+    public struct InvalidUserEntryError: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The entry as given.
+        public let entry: String
+        /// What is wrong with it.
+        public let problem: String
+
+        /// Makes the error for `entry`.
+        public init(entry: String, problem: String) {
+            self.entry = entry
+            self.problem = problem
+        }
+
+        /// Quotes the entry and says what is wrong.
+        public var description: String { "invalid user entry \"\(entry)\": \(problem)" }
+    }
+
     /// The seed's `FingerProtocol`: one line in, one line out, close. Lines
     /// after the first are ignored, so a client cannot start a second
     /// lookup before the first answer. Reactor thread only.

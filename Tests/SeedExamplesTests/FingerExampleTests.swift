@@ -113,6 +113,26 @@ struct FingerExampleTests {
         #expect(reactor.getDelayedCalls().isEmpty)
     }
 
+    @Test("parseUser splits NAME=STATUS at the first equals sign")
+    func parseUser() throws {
+        let parsed = try FingerExample.parseUser("moshez=Happy and well")
+        #expect(parsed.name == "moshez" && parsed.status == "Happy and well")
+        let withEquals = try FingerExample.parseUser("glyph=a=b")
+        #expect(withEquals.name == "glyph" && withEquals.status == "a=b")
+        let empty = try FingerExample.parseUser("idle=")
+        #expect(empty.name == "idle" && empty.status == "")
+    }
+
+    @Test("parseUser rejects entries without a name, without =, or with line breaks", arguments: [
+        ("moshez", "expected NAME=STATUS"), ("=status", "the name is empty"),
+        ("bad\r\nname=x", "line breaks are not allowed"), ("name=two\nlines", "line breaks are not allowed"),
+    ])
+    func parseUserErrors(entry: String, problem: String) {
+        #expect(throws: FingerExample.InvalidUserEntryError(entry: entry, problem: problem)) {
+            try FingerExample.parseUser(entry)
+        }
+    }
+
     @Test("An answer arriving after the client left is dropped silently")
     func answerAfterDisconnect() throws {
         let reactor = MemoryReactorClock()
