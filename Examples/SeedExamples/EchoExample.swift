@@ -10,18 +10,24 @@ import TorsionProtocols
 public enum EchoExample {
     /// Example 2-1's `EchoFactory`: builds an echo protocol
     /// (``TorsionProtocols/Echo``) for every connection and remembers the
-    /// peer address it was given (the seed prints it). Reactor thread only.
+    /// last peer address it was given (the seed prints each one). It keeps
+    /// a count rather than a list, so a long-running server does not grow.
+    /// Reactor thread only.
     public final class EchoFactory: Factory {
-        /// The address passed to each ``buildProtocol(address:)`` call, in
-        /// order. It grows by one per accepted connection.
-        public private(set) var peerAddresses: [any Address] = []
+        /// The address passed to the latest ``buildProtocol(address:)``
+        /// call, `nil` before the first.
+        public private(set) var lastPeerAddress: (any Address)?
+
+        /// How many protocols were built.
+        public private(set) var builtCount = 0
 
         /// Makes the factory.
         public override init() {}
 
         /// Records `address` and returns a new echo protocol.
         public override func buildProtocol(address: any Address) -> Protocol? {
-            peerAddresses.append(address)
+            lastPeerAddress = address
+            builtCount += 1
             let echo = Echo()
             echo.factory = self
             return echo

@@ -109,8 +109,12 @@ public enum SpreaderExample {
         /// The clock `callLater` runs on.
         public let reactor: any ReactorTime
 
-        /// Every chunk received, in order.
-        public private(set) var messages: [[UInt8]] = []
+        /// The latest chunk received (the seed prints each one), `nil`
+        /// before any arrived.
+        public private(set) var lastMessage: [UInt8]?
+
+        /// How many chunks were received.
+        public private(set) var messageCount = 0
 
         private var pendingHellos: [DelayedCall] = []
 
@@ -124,7 +128,8 @@ public enum SpreaderExample {
 
         /// Records `data` and schedules a hello.
         public override func dataReceived(_ data: [UInt8]) {
-            messages.append(data)
+            lastMessage = data
+            messageCount += 1
             pendingHellos.removeAll { !$0.isActive }
             pendingHellos.append(reactor.callLater(interval) { [weak self] in self?.sayHello() })
         }
