@@ -1,10 +1,11 @@
+import TorsionCore
+import TorsionProtocols
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import TorsionCore
-import TorsionProtocols
 
 /// The logging server of seed 000 ("Factories"): `LoggingProtocol` writes
 /// each received line to a file that `LogfileFactory` opens in

@@ -124,7 +124,8 @@ struct ChatExampleTests {
         let factory = ChatExample.ChatFactory()
         var clients: [(AccumulatingProtocol, IOPump)] = []
         for _ in 0..<3 {
-            let (client, _, pump) = try connectedPair(server: try build(factory, as: Chat.self), client: AccumulatingProtocol())
+            let (client, _, pump) = try connectedPair(
+                server: try build(factory, as: Chat.self), client: AccumulatingProtocol())
             clients.append((client, pump))
         }
         func send(_ index: Int, _ text: String) throws {
@@ -144,14 +145,16 @@ struct ChatExampleTests {
         // the other two.
         for (_, pump) in clients.reversed() { try pump.flush() }
 
-        #expect(clients[0].0.dataString == """
-            What's your name?\r\nWelcome, ann!\r\nben has joined the channel.\r\n\
-            cy has joined the channel.\r\ncy has left the channel.\r\n
-            """)
-        #expect(clients[1].0.dataString == """
-            What's your name?\r\nName taken, please choose another.\r\nWelcome, ben!\r\n\
-            cy has joined the channel.\r\n<ann> hi\r\ncy has left the channel.\r\n
-            """)
+        #expect(
+            clients[0].0.dataString == """
+                What's your name?\r\nWelcome, ann!\r\nben has joined the channel.\r\n\
+                cy has joined the channel.\r\ncy has left the channel.\r\n
+                """)
+        #expect(
+            clients[1].0.dataString == """
+                What's your name?\r\nName taken, please choose another.\r\nWelcome, ben!\r\n\
+                cy has joined the channel.\r\n<ann> hi\r\ncy has left the channel.\r\n
+                """)
         #expect(clients[2].0.dataString == "What's your name?\r\nWelcome, cy!\r\n<ann> hi\r\n")
         #expect(clients[2].0.closed)
         #expect(Set(factory.users.keys) == ["ann", "ben"])

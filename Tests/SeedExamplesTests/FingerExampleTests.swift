@@ -54,7 +54,8 @@ struct FingerExampleTests {
     @Test("Over a connection, the client receives the answer and both ends close")
     func overConnection() throws {
         let factory = FingerExample.FingerFactory(users: users)
-        let (client, _, pump) = try connectedPair(server: try build(factory, as: Finger.self), client: AccumulatingProtocol())
+        let (client, _, pump) = try connectedPair(
+            server: try build(factory, as: Finger.self), client: AccumulatingProtocol())
         client.transport?.write("moshez\r\n")
         try pump.flush()
         #expect(client.dataString == "Happy and well\r\n")
@@ -123,10 +124,12 @@ struct FingerExampleTests {
         #expect(empty.name == "idle" && empty.status == "")
     }
 
-    @Test("parseUser rejects entries without a name, without =, or with line breaks", arguments: [
-        ("moshez", "expected NAME=STATUS"), ("=status", "the name is empty"),
-        ("bad\r\nname=x", "line breaks are not allowed"), ("name=two\nlines", "line breaks are not allowed"),
-    ])
+    @Test(
+        "parseUser rejects entries without a name, without =, or with line breaks",
+        arguments: [
+            ("moshez", "expected NAME=STATUS"), ("=status", "the name is empty"),
+            ("bad\r\nname=x", "line breaks are not allowed"), ("name=two\nlines", "line breaks are not allowed"),
+        ])
     func parseUserErrors(entry: String, problem: String) {
         #expect(throws: FingerExample.InvalidUserEntryError(entry: entry, problem: problem)) {
             try FingerExample.parseUser(entry)

@@ -57,9 +57,11 @@ struct SpreaderExampleTests {
         #expect(factory.numProtocols == 3)
     }
 
-    @Test("close is recognised alone or with a line ending; other text containing it is spread", arguments: [
-        ("close", true), ("close\n", true), ("close\r\n", true), ("closed", false), ("close it", false),
-    ])
+    @Test(
+        "close is recognised alone or with a line ending; other text containing it is spread",
+        arguments: [
+            ("close", true), ("close\n", true), ("close\r\n", true), ("closed", false), ("close it", false),
+        ])
     func closeCommand(text: String, closes: Bool) throws {
         let factory = makeFactory()
         let (alice, aliceTransport) = try connect(factory, as: Spreader.self)
