@@ -41,7 +41,10 @@ struct EndpointDescriptionTests {
     @Test("empty text and empty arguments are kept as empty strings")
     func emptyArguments() throws {
         #expect(try EndpointDescription(parsing: "").arguments == [.positional("")])
-        #expect(try EndpointDescription(parsing: "tcp::").arguments == [.positional("tcp"), .positional(""), .positional("")])
+        #expect(
+            try EndpointDescription(parsing: "tcp::").arguments == [
+                .positional("tcp"), .positional(""), .positional(""),
+            ])
         #expect(try EndpointDescription(parsing: "=").arguments == [.keyword("", "")])
     }
 
@@ -95,7 +98,8 @@ struct EndpointDescriptionTests {
         var generator = SplitMix64(seed: 0xA1_2B)
         let alphabet: [Character] = [":", "=", "\\", "x", "1", "\0", "é", "\u{301}"]
         func randomText() -> String {
-            String((0..<Int.random(in: 0...6, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            String(
+                (0..<Int.random(in: 0...6, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
         }
         for _ in 0..<2000 {
             let arguments: [Argument] = (0..<Int.random(in: 1...5, using: &generator)).map { _ in

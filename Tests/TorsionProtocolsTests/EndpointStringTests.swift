@@ -20,7 +20,9 @@ struct EndpointStringTests {
 
     @Test("tcp server arguments by name, by position and with an upper-case type")
     func tcpServerForms() throws {
-        for text in ["tcp:0:interface=127.0.0.1:backlog=7", "tcp:0:127.0.0.1:7", "TCP:port=0:backlog=7:interface=127.0.0.1"] {
+        for text in [
+            "tcp:0:interface=127.0.0.1:backlog=7", "tcp:0:127.0.0.1:7", "TCP:port=0:backlog=7:interface=127.0.0.1",
+        ] {
             let endpoint = try #require(try server(text) as? TCP4ServerEndpoint, "\(text)")
             #expect(endpoint.port == 0 && endpoint.backlog == 7 && endpoint.interface == "127.0.0.1", "\(text)")
         }
@@ -79,10 +81,14 @@ struct EndpointStringTests {
 
     @Test("an unknown type names itself and the known types")
     func unknownType() {
-        #expect(throws: EndpointStringError.unknownType("quic", known: ["tcp", "tcp6", "unix"])) { try server("quic:80") }
+        #expect(throws: EndpointStringError.unknownType("quic", known: ["tcp", "tcp6", "unix"])) {
+            try server("quic:80")
+        }
         #expect(throws: EndpointStringError.unknownType("tcp6", known: ["tcp", "unix"])) { try client("tcp6:h:80") }
         #expect(throws: EndpointStringError.unknownType("", known: ["tcp", "unix"])) { try client("") }
-        #expect(throws: EndpointStringError.unknownType("port=80", known: ["tcp", "tcp6", "unix"])) { try server("port=80") }
+        #expect(throws: EndpointStringError.unknownType("port=80", known: ["tcp", "tcp6", "unix"])) {
+            try server("port=80")
+        }
         let message = EndpointStringError.unknownType("quic", known: ["tcp", "unix"]).description
         #expect(message == #"EndpointStringError: unknown endpoint type "quic"; known types: tcp, unix"#)
     }
@@ -113,7 +119,8 @@ struct EndpointStringTests {
     @Test("backlog, mode and timeout are checked")
     func badNumbers() {
         #expect(
-            throws: EndpointStringError.invalidValue(type: "tcp", name: "backlog", value: "0", expected: "a positive integer")
+            throws: EndpointStringError.invalidValue(
+                type: "tcp", name: "backlog", value: "0", expected: "a positive integer")
         ) { try server("tcp:80:backlog=0") }
         #expect(throws: EndpointStringError.self) { try server("tcp:80:backlog=99999999999") }
         #expect(
@@ -143,12 +150,15 @@ struct EndpointStringTests {
             throws: EndpointStringError.unknownArgument(
                 type: "tcp", name: "bogus", allowed: ["port", "interface", "backlog"])
         ) { try server("tcp:80:bogus=1") }
-        #expect(throws: EndpointStringError.duplicateArgument(type: "tcp", name: "port")) { try server("tcp:80:port=81") }
+        #expect(throws: EndpointStringError.duplicateArgument(type: "tcp", name: "port")) {
+            try server("tcp:80:port=81")
+        }
         #expect(throws: EndpointStringError.duplicateArgument(type: "unix", name: "timeout")) {
             try client("unix:/s:timeout=1:timeout=2")
         }
         #expect(
-            throws: EndpointStringError.tooManyArguments(type: "tcp", count: 4, allowed: ["port", "interface", "backlog"])
+            throws: EndpointStringError.tooManyArguments(
+                type: "tcp", count: 4, allowed: ["port", "interface", "backlog"])
         ) { try server("tcp:1:2:3:4") }
         #expect(throws: EndpointStringError.tooManyArguments(type: "tcp", count: 3, allowed: ["host", "port"])) {
             try client("tcp:h:80:90")

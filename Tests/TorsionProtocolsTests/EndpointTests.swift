@@ -52,9 +52,11 @@ struct EndpointTests {
     @Test("listen calls listenTCP with the endpoint's arguments and fires with the port")
     func listenTCP() throws {
         let factory = Factory.forProtocol(EndpointTestProtocol.init)
-        let port = outcome(TCP4ServerEndpoint(reactor: reactor, port: 8080, backlog: 9, interface: "127.0.0.1").listen(factory))
+        let port = outcome(
+            TCP4ServerEndpoint(reactor: reactor, port: 8080, backlog: 9, interface: "127.0.0.1").listen(factory))
         let record = try #require(reactor.tcpServers.first)
-        #expect(record.port == 8080 && record.backlog == 9 && record.interface == "127.0.0.1" && record.factory === factory)
+        #expect(
+            record.port == 8080 && record.backlog == 9 && record.interface == "127.0.0.1" && record.factory === factory)
         #expect(try #require(port).get() === record.listeningPort)
     }
 
@@ -162,12 +164,14 @@ struct EndpointTests {
     func halfClose() throws {
         let halfClosing = TCPClientEndpoint(reactor: reactor, host: "h", port: 1).connect(
             Factory.forProtocol(HalfCloseTestProtocol.init))
-        let forwarding = try #require(try reactor.tcpClients[0].connector.completeConnection() as? HalfCloseableProtocol)
+        let forwarding = try #require(
+            try reactor.tcpClients[0].connector.completeConnection() as? HalfCloseableProtocol)
         forwarding.readConnectionLost()
         forwarding.writeConnectionLost()
         #expect(try (outcome(halfClosing)?.get() as? HalfCloseTestProtocol)?.events == ["read", "write"])
 
-        _ = TCPClientEndpoint(reactor: reactor, host: "h", port: 1).connect(Factory.forProtocol(EndpointTestProtocol.init))
+        _ = TCPClientEndpoint(reactor: reactor, host: "h", port: 1).connect(
+            Factory.forProtocol(EndpointTestProtocol.init))
         let plain = try #require(try reactor.tcpClients[1].connector.completeConnection())
         #expect(!(plain is HalfCloseableProtocol))
     }

@@ -47,7 +47,8 @@ public final class EndpointConnectingFactory: ClientFactory {
     /// Wraps `wrappedFactory` and lets `start` begin the attempt with the
     /// wrapping factory (typically `connectTCP` or `connectUNIX`); returns
     /// the Deferred of ``whenConnected``.
-    public static func connect(_ wrappedFactory: Factory, start: (ClientFactory) -> any Connector) -> Deferred<Protocol> {
+    public static func connect(_ wrappedFactory: Factory, start: (ClientFactory) -> any Connector) -> Deferred<Protocol>
+    {
         let wrapping = EndpointConnectingFactory(wrapping: wrappedFactory)
         let connector = start(wrapping)
         if wrapping.connector == nil { wrapping.connector = connector }

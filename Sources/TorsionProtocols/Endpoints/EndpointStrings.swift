@@ -67,7 +67,8 @@ public func clientFromString(
             parsed, type: type, positional: positional, keywords: ["host", "port", "timeout", "bindAddress"])
         return TCPClientEndpoint(
             reactor: reactor, host: try arguments.required("host"), port: try arguments.port("port", allowZero: false),
-            timeout: try arguments.timeout(), bindAddress: arguments.optional("bindAddress").map { BindAddress(host: $0) })
+            timeout: try arguments.timeout(),
+            bindAddress: arguments.optional("bindAddress").map { BindAddress(host: $0) })
     }
     let arguments = try EndpointArguments(parsed, type: type, positional: ["path"], keywords: ["path", "timeout"])
     return UNIXClientEndpoint(reactor: reactor, path: try arguments.unixPath("path"), timeout: try arguments.timeout())

@@ -111,7 +111,8 @@ public final class TCPClientEndpoint: StreamClientEndpoint {
     public let bindAddress: BindAddress?
 
     /// Makes an endpoint; nothing happens until ``connect(_:)``.
-    public init(reactor: any ReactorTCP, host: String, port: Int, timeout: Double = 30, bindAddress: BindAddress? = nil) {
+    public init(reactor: any ReactorTCP, host: String, port: Int, timeout: Double = 30, bindAddress: BindAddress? = nil)
+    {
         self.reactor = reactor
         self.host = host
         self.port = port
