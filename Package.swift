@@ -35,6 +35,11 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        .target(name: "CTorsionSockets"),
+        .target(
+            name: "TorsionPosix",
+            dependencies: ["TorsionCore", "CTorsionSockets"]
+        ),
         .target(
             name: "TorsionTesting",
             dependencies: ["TorsionCore"]
@@ -63,6 +68,10 @@ let package = Package(
         .testTarget(
             name: "SeedExamplesTests",
             dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore"]
+        ),
+        .testTarget(
+            name: "TorsionPosixTests",
+            dependencies: ["TorsionPosix", "TorsionCore"]
         ),
         .testTarget(
             name: "TorsionTestingTests",
