@@ -99,7 +99,9 @@ public enum Socket {
     /// descriptor with its peer's address, or `nil` when none is waiting
     /// (`EAGAIN`). A connection reset before it was accepted
     /// (`ECONNABORTED`) is skipped. `EMFILE`/`ENFILE` are thrown: the
-    /// caller decides how to shed the connection.
+    /// caller decides how to shed the connection. A peer of a family
+    /// ``SocketAddress`` cannot represent is closed and reported as
+    /// `EAFNOSUPPORT`.
     public static func accept(_ descriptor: Int32) throws(SocketError) -> (descriptor: Int32, peer: SocketAddress)? {
         while true {
             var storage = sockaddr_storage()
@@ -112,8 +114,11 @@ public enum Socket {
             }
             if accepted >= 0 {
                 guard let peer = try? SocketAddress(storage: storage, length: length) else {
-                    // An address family we do not represent cannot come from our own listening sockets.
-                    return (accepted, .unix(UNIXAddress(nil)))
+                    // Only a listener of a family SocketAddress does not
+                    // represent gets here; refuse the connection rather
+                    // than invent a peer address.
+                    close(accepted)
+                    throw SocketError(errno: EAFNOSUPPORT, call: "accept4")
                 }
                 return (accepted, peer)
             }
