@@ -35,11 +35,12 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        .target(name: "CTorsionSockets"),
         .target(name: "CTorsionPosix"),
         .target(
             name: "TorsionPosix",
             dependencies: [
-                "TorsionCore", "CTorsionPosix",
+                "TorsionCore", "CTorsionSockets", "CTorsionPosix",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -52,6 +53,11 @@ let package = Package(
             dependencies: ["TorsionCore"],
             path: "Examples/DeferredExamples"
         ),
+        .target(
+            name: "SeedExamples",
+            dependencies: ["TorsionCore", "TorsionProtocols"],
+            path: "Examples/SeedExamples"
+        ),
         .testTarget(
             name: "TorsionCoreTests",
             dependencies: [
@@ -62,6 +68,10 @@ let package = Package(
         .testTarget(
             name: "TorsionProtocolsTests",
             dependencies: ["TorsionProtocols", "TorsionTesting", "TorsionCore"]
+        ),
+        .testTarget(
+            name: "SeedExamplesTests",
+            dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore"]
         ),
         .testTarget(
             name: "TorsionPosixTests",
