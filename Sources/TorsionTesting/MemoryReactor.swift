@@ -158,14 +158,7 @@ public class MemoryReactor: ReactorCore {
     /// Calls `function` now when running, otherwise once the `startup`
     /// event ran (as an `after` trigger, like Twisted's reactor).
     public func callWhenRunning(_ function: @escaping () -> Void) {
-        if running {
-            function()
-        } else {
-            triggers.add(.after, .startup) {
-                function()
-                return nil
-            }
-        }
+        triggers.callWhenRunning(running: running, function)
     }
 
     /// Registers `trigger`; it runs once, the next time `event` fires.

@@ -41,6 +41,20 @@ public final class SystemEventTriggers {
         return id
     }
 
+    /// Twisted's `callWhenRunning` for a reactor that keeps its triggers
+    /// here: calls `function` now when `running`, otherwise once the
+    /// `startup` event ran (as an `after` trigger).
+    public func callWhenRunning(running: Bool, _ function: @escaping () -> Void) {
+        if running {
+            function()
+        } else {
+            add(.after, .startup) {
+                function()
+                return nil
+            }
+        }
+    }
+
     /// Removes a trigger that has not run; unknown handles are ignored.
     public func remove(_ id: SystemEventTriggerID) {
         triggers[id.event]?[id.phase]?.removeAll { $0.id == id }

@@ -240,14 +240,7 @@ extension Reactor: ReactorCore {
     /// started (an `after` trigger of `startup`).
     public func callWhenRunning(_ function: @escaping () -> Void) {
         assertInIOThread()
-        if running {
-            function()
-        } else {
-            triggers.add(.after, .startup) {
-                function()
-                return nil
-            }
-        }
+        triggers.callWhenRunning(running: running, function)
     }
 
     /// Registers `trigger` to run once, in `phase`, the next time `event`
