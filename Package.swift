@@ -35,12 +35,11 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "CTorsionSockets"),
         .target(name: "CTorsionPosix"),
         .target(
             name: "TorsionPosix",
             dependencies: [
-                "TorsionCore", "CTorsionSockets", "CTorsionPosix",
+                "TorsionCore", "CTorsionPosix",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),

@@ -7,7 +7,7 @@ import TorsionPosix
 func roundTrip(_ address: SocketAddress) throws -> SocketAddress {
     var storage = sockaddr_storage()
     var written: socklen_t = 0
-    try address.withSockAddr { (pointer, length) throws(SocketError) in
+    try address.withSockAddr { (pointer, length) throws(SystemError) in
         withUnsafeMutableBytes(of: &storage) {
             $0.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: Int(length)))
         }
@@ -49,16 +49,16 @@ struct SocketAddressTests {
 
     @Test("names, bad literals and bad ports are named errors")
     func invalidIP() {
-        #expect(throws: SocketAddressOrSocketError.address(.invalidHost("localhost", family: "IPv4"))) {
+        #expect(throws: SocketOperationError.address(.invalidHost("localhost", family: "IPv4"))) {
             try roundTrip(.ipv4(IPv4Address(host: "localhost", port: 1)))
         }
-        #expect(throws: SocketAddressOrSocketError.address(.invalidHost("1.2.3.4", family: "IPv6"))) {
+        #expect(throws: SocketOperationError.address(.invalidHost("1.2.3.4", family: "IPv6"))) {
             try roundTrip(.ipv6(IPv6Address(host: "1.2.3.4", port: 1)))
         }
-        #expect(throws: SocketAddressOrSocketError.address(.invalidPort(65536))) {
+        #expect(throws: SocketOperationError.address(.invalidPort(65536))) {
             try roundTrip(.ipv4(IPv4Address(host: "127.0.0.1", port: 65536)))
         }
-        #expect(throws: SocketAddressOrSocketError.address(.invalidPort(-1))) {
+        #expect(throws: SocketOperationError.address(.invalidPort(-1))) {
             try roundTrip(.ipv6(IPv6Address(host: "::1", port: -1)))
         }
     }
@@ -69,26 +69,26 @@ struct SocketAddressTests {
         let longest = "/" + String(repeating: "p", count: 106)
         #expect(try roundTrip(.unix(UNIXAddress(longest))) == .unix(UNIXAddress(longest)))
         let tooLong = longest + "p"
-        #expect(throws: SocketAddressOrSocketError.address(.unixPathTooLong(tooLong, bytes: 108, limit: 107))) {
+        #expect(throws: SocketOperationError.address(.unixPathTooLong(tooLong, bytes: 108, limit: 107))) {
             try roundTrip(.unix(UNIXAddress(tooLong)))
         }
         let abstract = "\0" + String(repeating: "a", count: 107)
         #expect(try roundTrip(.unix(UNIXAddress(abstract))) == .unix(UNIXAddress(abstract)))
         let abstractTooLong = abstract + "a"
-        #expect(throws: SocketAddressOrSocketError.address(.unixPathTooLong(abstractTooLong, bytes: 109, limit: 108))) {
+        #expect(throws: SocketOperationError.address(.unixPathTooLong(abstractTooLong, bytes: 109, limit: 108))) {
             try roundTrip(.unix(UNIXAddress(abstractTooLong)))
         }
     }
 
     @Test("unnamed, empty and NUL-containing UNIX paths are refused")
     func unixInvalid() {
-        #expect(throws: SocketAddressOrSocketError.address(.unnamedUNIXAddress)) {
+        #expect(throws: SocketOperationError.address(.unnamedUNIXAddress)) {
             try roundTrip(.unix(UNIXAddress(nil)))
         }
-        #expect(throws: SocketAddressOrSocketError.address(.unnamedUNIXAddress)) {
+        #expect(throws: SocketOperationError.address(.unnamedUNIXAddress)) {
             try roundTrip(.unix(UNIXAddress("")))
         }
-        #expect(throws: SocketAddressOrSocketError.address(.nulInUNIXPath("/a\0b"))) {
+        #expect(throws: SocketOperationError.address(.nulInUNIXPath("/a\0b"))) {
             try roundTrip(.unix(UNIXAddress("/a\0b")))
         }
     }

@@ -132,11 +132,11 @@ struct SocketTests {
         let client = try Socket.makeSocket(family: AF_INET, kind: .stream)
         defer { close(client) }
         let server = try Socket.localAddress(reserved)
-        let error = #expect(throws: SocketError.self) {
+        let error = #expect(throws: SystemError.self) {
             let started: Socket.ConnectResult
-            do throws(SocketAddressOrSocketError) {
+            do throws(SocketOperationError) {
                 started = try Socket.connect(client, to: server)
-            } catch .socket(let error) {
+            } catch .system(let error) {
                 throw error
             } catch .address(let error) {
                 Issue.record("address refused: \(error)")
@@ -183,10 +183,10 @@ struct SocketTests {
 
         let client = try Socket.makeSocket(family: AF_UNIX, kind: .stream)
         defer { close(client) }
-        #expect(throws: SocketAddressOrSocketError.socket(SocketError(errno: ENOENT, call: "connect"))) {
+        #expect(throws: SocketOperationError.system(SystemError(errno: ENOENT, call: "connect"))) {
             try Socket.connect(client, to: .unix(UNIXAddress(temporaryPath("missing"))))
         }
-        #expect(throws: SocketAddressOrSocketError.socket(SocketError(errno: ECONNREFUSED, call: "connect"))) {
+        #expect(throws: SocketOperationError.system(SystemError(errno: ECONNREFUSED, call: "connect"))) {
             try Socket.connect(client, to: .unix(UNIXAddress("\0" + temporaryPath("nobody"))))
         }
     }
@@ -195,7 +195,7 @@ struct SocketTests {
     func invalidAddress() throws {
         let socket = try Socket.makeSocket(family: AF_INET, kind: .stream)
         defer { close(socket) }
-        #expect(throws: SocketAddressOrSocketError.address(.invalidHost("example.com", family: "IPv4"))) {
+        #expect(throws: SocketOperationError.address(.invalidHost("example.com", family: "IPv4"))) {
             try Socket.bind(socket, to: .ipv4(IPv4Address(host: "example.com", port: 0)))
         }
         #expect(throws: CannotListenError.self) {

@@ -1,5 +1,8 @@
-// Linux headers that Glibc's Swift module does not export: epoll, eventfd
-// and signalfd. TorsionPosix imports this module for their declarations.
+// Linux declarations that Glibc's Swift module does not export: epoll,
+// eventfd and signalfd, and accept4(2), which <sys/socket.h> declares only
+// under _GNU_SOURCE (Glibc's module is built without it; the prototype is
+// the glibc manual's, since glibc 2.10 and Linux 2.6.28). TorsionPosix
+// imports this module for their declarations.
 #ifndef C_TORSION_POSIX_H
 #define C_TORSION_POSIX_H
 
@@ -7,5 +10,8 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <signal.h>
+#include <sys/socket.h>
+
+extern int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 
 #endif

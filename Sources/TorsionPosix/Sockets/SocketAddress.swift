@@ -129,8 +129,8 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
     ///   a host that is not a numeric literal of its family, a port outside
     ///   0–65535, an unnamed or too-long UNIX name, or a file path containing NUL.
     public func withSockAddr<Result>(
-        _ body: (UnsafePointer<sockaddr>, socklen_t) throws(SocketError) -> Result
-    ) throws(SocketAddressOrSocketError) -> Result {
+        _ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemError) -> Result
+    ) throws(SocketOperationError) -> Result {
         var storage = sockaddr_storage()
         let length: socklen_t
         do {
@@ -141,13 +141,13 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
         do {
             // SAFETY: `fill` wrote a valid sockaddr of `length` bytes into
             // storage, which outlives the call.
-            return try withUnsafePointer(to: &storage) { pointer throws(SocketError) in
-                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(SocketError) in
+            return try withUnsafePointer(to: &storage) { pointer throws(SystemError) in
+                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(SystemError) in
                     try body(address, length)
                 }
             }
         } catch {
-            throw .socket(error)
+            throw .system(error)
         }
     }
 
@@ -249,17 +249,17 @@ public enum SocketAddressError: Error, Sendable, Hashable, CustomStringConvertib
 
 /// A socket operation on an address failed, either because the address
 /// cannot be expressed or because the call failed.
-public enum SocketAddressOrSocketError: Error, Sendable, Hashable, CustomStringConvertible {
+public enum SocketOperationError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The address is invalid; nothing was called.
     case address(SocketAddressError)
     /// The system call failed.
-    case socket(SocketError)
+    case system(SystemError)
 
     /// The underlying error's description.
     public var description: String {
         switch self {
         case .address(let error): error.description
-        case .socket(let error): error.description
+        case .system(let error): error.description
         }
     }
 }

@@ -3,7 +3,7 @@ import Glibc
 /// A system call failed: the call's name, its `errno` and the system's text
 /// for it. Every syscall wrapper of TorsionPosix throws this, so a failure
 /// always says which call failed and why.
-public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct SystemError: Error, CustomStringConvertible, Hashable, Sendable {
     /// The `errno` value the call left.
     public let errno: Int32
     /// The name of the failed call, for example `"epoll_ctl(ADD)"`.

@@ -1,2 +1,0 @@
-// The module is headers only; SwiftPM needs one source file per C target.
-#include "CTorsionSockets.h"
