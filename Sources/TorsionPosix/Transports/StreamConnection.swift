@@ -80,6 +80,10 @@ public class StreamConnection: HalfCloseableTransport {
         self.peer = peer.address
     }
 
+    /// Bytes written and not yet taken by the kernel (what the water marks
+    /// are compared with).
+    var bufferedByteCount: Int { writeBuffer.bufferedBytes }
+
     /// `true` once ``loseConnection()`` or ``abortConnection()`` was called
     /// or the connection ended.
     public var disconnecting: Bool { state == .disconnecting || state == .disconnected }
@@ -145,22 +149,23 @@ public class StreamConnection: HalfCloseableTransport {
     }
 
     /// Hands queued batches to the engine until one is in progress or the
-    /// buffer is empty, then does what an empty buffer allows.
+    /// buffer is empty, resumes a paused producer once the buffer is low,
+    /// then does what an empty buffer allows.
     private func flush() {
         guard state == .connected || state == .disconnecting else { return }
         while let batch = writeBuffer.takeBatch(maximumCount: IOVector.maximumCount) {
             let result = reactor.engine.send(fileDescriptor, buffers: batch) { [weak self] result in
                 self?.sendCompleted(result)
             }
-            guard let result else { return }
+            guard let result else { break }
             guard handleSendResult(result) else { return }
         }
+        resumeProducerBelowLowWater()
         bufferDrained()
     }
 
     private func sendCompleted(_ result: SendResult) {
         guard handleSendResult(result) else { return }
-        resumeProducerBelowLowWater()
         flush()
     }
 
@@ -180,7 +185,7 @@ public class StreamConnection: HalfCloseableTransport {
     /// Everything written was sent: ask a pull producer for more, finish a
     /// half-close or a ``loseConnection()``.
     private func bufferDrained() {
-        guard writeBuffer.isEmpty else { return }
+        guard state == .connected || state == .disconnecting, writeBuffer.isEmpty else { return }
         if producer != nil, !producerIsStreaming, pullRequest == nil {
             // On the next turn, not now: a producer that writes at once
             // would otherwise recurse through write and flush without end.
