@@ -58,14 +58,31 @@ protocol IOEngine: AnyObject {
     func cancelReceive(_ fd: Int32)
 
     /// Sends every byte of `buffers`, in order, on the stream socket `fd`,
-    /// as few vectored system calls as possible. One send per fd at a time:
-    /// call again only after the previous one completed.
+    /// as few vectored system calls as possible. `descriptors` (at most
+    /// ``maximumDescriptorsPerSend``, for UNIX sockets) travel with the
+    /// first bytes as SCM_RIGHTS; the caller keeps them open until the
+    /// send completed or was cancelled, then closes its copies. One send
+    /// per fd at a time: call again only after the previous one completed.
     ///
     /// - Returns: the result when the send finished at once (`completion`
     ///   is then never called), or `nil` when it is in progress:
     ///   `completion` is called later from ``wait(timeout:)``, unless
     ///   ``unwatch(_:)`` cancels it first.
-    func send(_ fd: Int32, buffers: [[UInt8]], completion: @escaping (SendResult) -> Void) -> SendResult?
+    func send(
+        _ fd: Int32, buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void
+    ) -> SendResult?
+}
+
+/// The most descriptors one send passes: Linux's SCM_MAX_FD (253), the
+/// kernel's limit for one SCM_RIGHTS message.
+let maximumDescriptorsPerSend = 253
+
+extension IOEngine {
+    /// Sends `buffers` without descriptors; see
+    /// ``IOEngine/send(_:buffers:descriptors:completion:)``.
+    func send(_ fd: Int32, buffers: [[UInt8]], completion: @escaping (SendResult) -> Void) -> SendResult? {
+        send(fd, buffers: buffers, descriptors: [], completion: completion)
+    }
 }
 
 /// One delivery of ``IOEngine/receive(_:handler:)``.
