@@ -64,7 +64,8 @@ struct UNIXConnectionTests {
         expectNoTransportLeaks(reactor)
     }
 
-    @Test("253 descriptors may wait for bytes; one more is a FileDescriptorQueueFullError", arguments: Backend.available)
+    @Test(
+        "253 descriptors may wait for bytes; one more is a FileDescriptorQueueFullError", arguments: Backend.available)
     func descriptorQueueLimit(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
         let (ours, theirs) = try makeSocketPair()

@@ -3,12 +3,12 @@
 /// The reactor never calls a poller: it asks its engine to watch
 /// descriptors, to wait for the next batch of events (dispatching them to
 /// the handlers given to ``watch(_:interest:handler:)``), and to be woken
-/// from another thread. Today that is all the reactor needs (timers,
-/// `callFromThread` and `ReactorFDSet`). The completion-style operations of
-/// the design (accept, receive, send vectored, connect) are added to this
-/// protocol with the TCP transport: ``ReadinessEngine`` will emulate them
-/// with a nonblocking syscall on readiness, and an io_uring engine will
-/// submit them natively — the transports above will not know which.
+/// from another thread (timers, `callFromThread` and `ReactorFDSet` need
+/// no more). Stream transports use the completion-style operations
+/// (``receive(_:handler:)``, ``send(_:buffers:descriptors:completion:)``):
+/// ``ReadinessEngine`` emulates them with a nonblocking syscall on
+/// readiness, an io_uring engine submits them natively — the transports
+/// above do not know which.
 ///
 /// Loop thread only, except ``waker``.
 protocol IOEngine: AnyObject {
