@@ -23,7 +23,9 @@ protocol IOEngine: AnyObject {
     /// stops watching.
     func watch(_ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void) throws
 
-    /// Stops watching `fd`. Call it before closing the descriptor.
+    /// Stops watching `fd` and cancels every operation pending on it
+    /// (receive, send), whose handlers are not called again. Call it before
+    /// closing the descriptor.
     func unwatch(_ fd: Int32)
 
     /// Number of descriptors watched for users (the waker excluded); zero
@@ -73,4 +75,52 @@ protocol IOEngine: AnyObject {
     /// completion; call it before closing the socket. Unknown descriptors
     /// are ignored.
     func cancelConnect(_ fd: Int32)
+
+    // MARK: Stream receive and send
+
+    /// Starts receiving from the stream socket `fd`: `handler` is called
+    /// from ``wait(timeout:)`` with each chunk read (one array per read),
+    /// until ``cancelReceive(_:)``, ``unwatch(_:)``, or a final
+    /// ``ReceiveResult/endOfFile`` or ``ReceiveResult/failed(_:)`` after
+    /// which receiving stops by itself. Calling it while receiving
+    /// replaces the handler.
+    ///
+    /// - Throws: the engine's refusal of `fd` (for example select with an
+    ///   fd ≥ FD_SETSIZE); nothing is registered then.
+    func receive(_ fd: Int32, handler: @escaping (ReceiveResult) -> Void) throws
+
+    /// Stops receiving from `fd`; the handler is not called again. A send
+    /// in progress continues. No-op when not receiving.
+    func cancelReceive(_ fd: Int32)
+
+    /// Sends every byte of `buffers`, in order, on the stream socket `fd`,
+    /// as few vectored system calls as possible. One send per fd at a time:
+    /// call again only after the previous one completed.
+    ///
+    /// - Returns: the result when the send finished at once (`completion`
+    ///   is then never called), or `nil` when it is in progress:
+    ///   `completion` is called later from ``wait(timeout:)``, unless
+    ///   ``unwatch(_:)`` cancels it first.
+    func send(_ fd: Int32, buffers: [[UInt8]], completion: @escaping (SendResult) -> Void) -> SendResult?
+}
+
+/// One delivery of ``IOEngine/receive(_:handler:)``.
+enum ReceiveResult {
+    /// Bytes read, never empty; the array is the receiver's to keep.
+    case data([UInt8])
+    /// The peer closed its writing half; receiving has stopped.
+    case endOfFile
+    /// Reading failed (for example `ECONNRESET`, usually a
+    /// ``SystemError``); receiving has stopped.
+    case failed(any Error)
+}
+
+/// The outcome of ``IOEngine/send(_:buffers:completion:)``.
+enum SendResult {
+    /// Every byte was written; the count is their total.
+    case sent(Int)
+    /// Writing failed (for example `EPIPE`, `ECONNRESET`); some bytes may
+    /// have been written before. Usually a ``SystemError``; also the
+    /// engine's refusal to watch the descriptor.
+    case failed(any Error)
 }

@@ -1,0 +1,70 @@
+import Glibc
+import TorsionCore
+
+/// A TCP connection (Twisted's `tcp.Server` / `tcp.Client` transport).
+/// Nagle's algorithm is off by default (TCP_NODELAY), so small writes go
+/// out at once; an abort sends RST. Reactor thread only.
+public final class TCPConnection: StreamConnection, TCPTransport {
+    // MARK: Reactor thread only
+
+    private var noDelay = true
+    private var keepAlive = false
+
+    override init(reactor: Reactor, descriptor: Int32, host: SocketAddress, peer: SocketAddress) {
+        super.init(reactor: reactor, descriptor: descriptor, host: host, peer: peer)
+        // Fails only for a descriptor that is not a TCP socket; the
+        // connection still works, with Nagle.
+        noDelay = (try? Socket.setNoDelay(descriptor, true)) != nil
+    }
+
+    /// Whether TCP_NODELAY is set; `true` by default. Setting it after the
+    /// connection ended only records the value. Reactor thread only.
+    public var tcpNoDelay: Bool {
+        get { noDelay }
+        set {
+            reactor.assertInIOThread()
+            noDelay = newValue
+            if state != .disconnected { try? Socket.setNoDelay(fileDescriptor, newValue) }
+        }
+    }
+
+    /// Whether SO_KEEPALIVE is set; `false` by default. Setting it after
+    /// the connection ended only records the value. Reactor thread only.
+    public var tcpKeepAlive: Bool {
+        get { keepAlive }
+        set {
+            reactor.assertInIOThread()
+            keepAlive = newValue
+            if state != .disconnected { try? Socket.setKeepAlive(fileDescriptor, newValue) }
+        }
+    }
+
+    /// SO_LINGER with a zero timeout: closing then discards unsent data
+    /// and sends RST instead of FIN.
+    override func prepareAbort() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fileDescriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+}
+
+/// A UNIX-domain stream connection (Twisted's `unix.Server` / `unix.Client`
+/// transport). Reactor thread only.
+public final class UNIXConnection: StreamConnection, UNIXTransport {
+    /// Passing descriptors over the connection is not supported yet.
+    ///
+    /// - Throws: ``FileDescriptorPassingUnsupportedError`` always.
+    public func sendFileDescriptor(_ descriptor: Int32) throws {
+        throw FileDescriptorPassingUnsupportedError()
+    }
+}
+
+/// ``UNIXTransport/sendFileDescriptor(_:)`` was called on a transport that
+/// cannot pass descriptors (SCM_RIGHTS) yet.
+public struct FileDescriptorPassingUnsupportedError: Error, CustomStringConvertible, Equatable {
+    /// Makes the error.
+    public init() {}
+    /// Explains the limitation.
+    public var description: String {
+        "FileDescriptorPassingUnsupportedError: this UNIX transport cannot pass file descriptors"
+    }
+}
