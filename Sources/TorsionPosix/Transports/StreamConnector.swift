@@ -33,10 +33,16 @@ final class StreamConnector: Connector {
 
     /// One connection attempt: what must be undone when it ends.
     private final class Attempt {
+        /// Set once the attempt failed or connected: late completions
+        /// (a resolution, a connect) are ignored.
+        var ended = false
         var descriptor: Int32 = -1
         var startCall: DelayedCall?
         var timeoutCall: DelayedCall?
         var shutdownTrigger: SystemEventTriggerID?
+        /// The name resolution in flight, cancelled when the attempt ends
+        /// so its own timeout timer goes too.
+        var resolution: Deferred<Void>?
     }
 
     private enum State {
@@ -142,8 +148,8 @@ final class StreamConnector: Connector {
     // MARK: The attempt
 
     private func isCurrent(_ attempt: Attempt) -> Bool {
-        if case .connecting(let current) = state { return current === attempt }
-        return false
+        guard !attempt.ended, case .connecting(let current) = state else { return false }
+        return current === attempt
     }
 
     private func begin(_ attempt: Attempt) {
@@ -154,7 +160,8 @@ final class StreamConnector: Connector {
             if let address = Self.literalAddress(host: host, port: port) {
                 return connect(attempt, to: address, bindAddress: bindAddress)
             }
-            reactor.resolve(host).addBoth { [self] result in
+            attempt.resolution = reactor.resolve(host).addBoth { [self] result in
+                attempt.resolution = nil
                 guard isCurrent(attempt) else { return }
                 switch result {
                 case .success(let ip):
@@ -218,9 +225,12 @@ final class StreamConnector: Connector {
         }
     }
 
-    /// Undoes what the attempt set up; the descriptor stays open unless
-    /// `closing`.
+    /// Ends the attempt and undoes what it set up; the descriptor stays
+    /// open unless `closing`.
     private func finish(_ attempt: Attempt, closing: Bool) {
+        attempt.ended = true
+        attempt.resolution?.cancel()
+        attempt.resolution = nil
         if let call = attempt.startCall, call.isActive { try? call.cancel() }
         if let call = attempt.timeoutCall, call.isActive { try? call.cancel() }
         if let trigger = attempt.shutdownTrigger { reactor.removeSystemEventTrigger(trigger) }

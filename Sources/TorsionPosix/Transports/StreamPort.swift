@@ -61,6 +61,8 @@ final class StreamPort: ListeningPort {
     private var shedding = false
     /// Resumes accepting after a pause for lack of descriptors.
     private var resumeCall: DelayedCall?
+    /// Ends a shedding that found no connection, at the end of the turn.
+    private var sheddingEnd: DelayedCall?
     /// How long accepting pauses when the process is out of descriptors
     /// and has no reserve to shed with: a second, as NIO's default accept
     /// back-off, long enough for connections to close and free some.
@@ -139,15 +141,25 @@ final class StreamPort: ListeningPort {
         removeSocketFile()
         closeReserve()
         shedding = false
-        if let resumeCall, resumeCall.isActive { try? resumeCall.cancel() }
+        for call in [resumeCall, sheddingEnd] {
+            if let call, call.isActive { try? call.cancel() }
+        }
         resumeCall = nil
+        sheddingEnd = nil
         if let shutdownTrigger { reactor.removeSystemEventTrigger(shutdownTrigger) }
         shutdownTrigger = nil
         let stopped = Deferred<Void>()
+        // Should the reactor shut down before the next turn, it waits for
+        // the factory to stop (on its own Deferred, so the shutdown's
+        // callbacks do not touch the caller's).
+        let shutdownWait = Deferred<Void>()
+        let waitTrigger = reactor.addSystemEventTrigger(.before, .shutdown) { shutdownWait }
         // As Twisted, the factory stops (and the Deferred fires) on the
         // next turn, never inside the caller's stack.
-        reactor.callLater(0) { [factory] in
+        reactor.callLater(0) { [reactor, factory] in
             factory.doStop()
+            reactor.removeSystemEventTrigger(waitTrigger)
+            try? shutdownWait.callback(())
             try? stopped.callback(())
         }
         return stopped
@@ -196,7 +208,8 @@ final class StreamPort: ListeningPort {
             shedding = true
             // Should the connection vanish before the next accept, stop
             // shedding at the end of this turn and take the reserve back.
-            reactor.callLater(0) { [self] in
+            sheddingEnd = reactor.callLater(0) { [self] in
+                sheddingEnd = nil
                 guard shedding else { return }
                 shedding = false
                 openReserve()
