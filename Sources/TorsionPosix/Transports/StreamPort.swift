@@ -156,7 +156,7 @@ final class StreamPort: ListeningPort {
         let waitTrigger = reactor.addSystemEventTrigger(.before, .shutdown) { shutdownWait }
         // As Twisted, the factory stops (and the Deferred fires) on the
         // next turn, never inside the caller's stack.
-        reactor.callLater(0) { [reactor, factory] in
+        reactor.callLater(0) { [unowned reactor, factory] in
             factory.doStop()
             reactor.removeSystemEventTrigger(waitTrigger)
             try? shutdownWait.callback(())
