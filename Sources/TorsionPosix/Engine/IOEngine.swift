@@ -4,11 +4,12 @@
 /// descriptors, to wait for the next batch of events (dispatching them to
 /// the handlers given to ``watch(_:interest:handler:)``), and to be woken
 /// from another thread (timers, `callFromThread` and `ReactorFDSet` need
-/// no more). Stream transports use the completion-style operations
-/// (``receive(_:handler:)``, ``send(_:buffers:descriptors:completion:)``):
-/// ``ReadinessEngine`` emulates them with a nonblocking syscall on
-/// readiness, an io_uring engine submits them natively — the transports
-/// above do not know which.
+/// no more). Ports, connectors and stream transports use the
+/// completion-style operations (``accept(_:handler:)``,
+/// ``connect(_:to:completion:)``, ``receive(_:handler:)``,
+/// ``send(_:buffers:descriptors:completion:)``): ``ReadinessEngine``
+/// emulates them with a nonblocking syscall on readiness, an io_uring
+/// engine submits them natively — the transports above do not know which.
 ///
 /// Loop thread only, except ``waker``.
 protocol IOEngine: AnyObject {
@@ -39,6 +40,42 @@ protocol IOEngine: AnyObject {
     /// Releases the engine's descriptors. Called once, when the reactor is
     /// done; the engine is unusable afterwards.
     func close()
+
+    // MARK: Listening and connecting sockets
+
+    /// Accepts connections on the listening socket `fd`, multishot: every
+    /// accepted connection (a nonblocking, close-on-exec descriptor the
+    /// handler now owns) or accept error is handed to `handler` from
+    /// ``wait(timeout:)`` until ``cancelAccept(_:)``. After an error the
+    /// engine tries the next accept in the same turn, so a handler that
+    /// frees a descriptor on `EMFILE` gets the pending connection at once.
+    /// The handler may cancel (or close the listener) from inside; nothing
+    /// more is delivered then.
+    ///
+    /// - Throws: when the engine cannot take `fd` (select and an fd at or
+    ///   above `FD_SETSIZE`); nothing is pending then.
+    func accept(_ fd: Int32, handler: @escaping (AcceptResult) -> Void) throws
+
+    /// Stops delivering accepted connections of `fd`; call it before
+    /// closing the listener. Unknown descriptors are ignored.
+    func cancelAccept(_ fd: Int32)
+
+    /// Connects the nonblocking stream socket `fd` to `address`; the
+    /// completion runs once, from ``wait(timeout:)`` (never from inside
+    /// this call), with success or the attempt's error (`ECONNREFUSED`,
+    /// `ETIMEDOUT`…), unless ``cancelConnect(_:)`` comes first.
+    ///
+    /// - Throws: what is known at once, with nothing pending: an address
+    ///   the socket cannot take, a connect refused on the spot (UNIX
+    ///   sockets), or an fd the engine cannot take.
+    func connect(
+        _ fd: Int32, to address: SocketAddress, completion: @escaping (Result<Void, SystemError>) -> Void
+    ) throws
+
+    /// Abandons a connect in progress on `fd` without calling its
+    /// completion; call it before closing the socket. Unknown descriptors
+    /// are ignored.
+    func cancelConnect(_ fd: Int32)
 
     // MARK: Stream receive and send
 

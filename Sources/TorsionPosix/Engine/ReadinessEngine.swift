@@ -13,7 +13,12 @@ final class ReadinessEngine<P: Poller>: IOEngine {
     // MARK: Loop thread only
 
     private let poller: P
-    private var registry = DescriptorRegistry()
+    /// Read by the socket operations to notice a handler that cancelled.
+    private(set) var registry = DescriptorRegistry()
+    /// The `accept4` wrapper the accept operation calls; tests replace it
+    /// to play the kernel (an `EMFILE` the process cannot produce safely
+    /// while other tests run).
+    var acceptCall: (Int32) throws(SystemError) -> (descriptor: Int32, peer: SocketAddress)? = Socket.accept
     /// Reused between waits so a turn allocates nothing for its events.
     private var events: [PollerEvent] = []
     private var closed = false
