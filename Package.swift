@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(
             name: "TorsionToolTests",
             dependencies: [
-                "TorsionTool", "Torsion", "SeedExamples", "TorsionTesting",
+                "TorsionTool", "Torsion", "TorsionPosix", "SeedExamples", "TorsionTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

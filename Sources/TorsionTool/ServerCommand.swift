@@ -65,9 +65,8 @@ extension ServerCommand {
     ///   the reactor's own errors.
     public func run() throws {
         let backend = try server.global.backend()
-        // TEMPORARY until the reactor's listenTCP/listenUNIX land.
-        guard let reactor = try Reactor(backend: backend, handlesSignals: true) as AnyObject as? any ServerReactor
-        else { throw ValidationError("this build's reactor cannot listen yet") }
+        unblockShutdownSignals()
+        let reactor = try Reactor(backend: backend, handlesSignals: true)
         try serve(on: reactor, reactorName: backend.rawValue, report: writeLineToStandardError)
     }
 
@@ -126,6 +125,20 @@ public struct ListenFailedError: Error, CustomStringConvertible {
 
     /// Names the endpoint and the reason.
     public var description: String { "cannot listen on \"\(endpoint)\": \(reason.errorMessage)" }
+}
+
+/// Unblocks SIGINT and SIGTERM on the calling thread, which becomes the
+/// reactor thread. A process inherits its parent's signal mask, and a
+/// parent that spawns from a thread blocking every signal (Foundation's
+/// `Process` on Linux does) would leave the reactor's handlers installed
+/// but never called: the server would ignore SIGTERM. Threads started
+/// later by the reactor inherit the unblocked mask.
+func unblockShutdownSignals() {
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGINT)
+    sigaddset(&signals, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &signals, nil)
 }
 
 /// Writes `line` and a newline to standard error in one `write(2)`, so

@@ -3,6 +3,8 @@ import Testing
 import Torsion
 import TorsionTool
 
+@testable import TorsionPosix
+
 /// Runs `command` on `reactor` through the tool's `serve` path, under a
 /// watchdog: if the reactor still runs after `limit` seconds the watchdog
 /// records a failure and stops it, so a broken behaviour fails the test
@@ -19,6 +21,14 @@ func serveUnderWatchdog<Command: ServerCommand>(
     defer { if watchdog.isActive { try? watchdog.cancel() } }
     try command.serve(
         on: reactor, reactorName: reactor.backend.rawValue, report: log.record, onListening: onListening)
+}
+
+/// Checks that a reactor that served holds nothing afterwards: no
+/// descriptor (ports and connections closed), no engine registration
+/// beyond its own waker, no delayed call but the watchdog's.
+func expectNothingLeft(_ reactor: Reactor, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(reactor.ownedDescriptorCount == 0, "descriptors left open", sourceLocation: sourceLocation)
+    #expect(reactor.getDelayedCalls().allSatisfy { !$0.isActive }, "delayed calls left", sourceLocation: sourceLocation)
 }
 
 /// Stops `reactor` once `count` calls were made to the returned function.
@@ -50,6 +60,7 @@ struct ServeReactorTests {
         #expect(client.pendingSteps.isEmpty)
         #expect(port != 0)
         #expect(log.lines == ["torsion: echo listening on 127.0.0.1:\(port) (reactor: \(backend.rawValue))"])
+        expectNothingLeft(reactor)
     }
 
     @Test("qotd sends the default quote or --quote, CRLF, and closes", arguments: Backend.available)
@@ -63,6 +74,7 @@ struct ServeReactorTests {
             try serveUnderWatchdog(command, on: reactor, log: ReportLog()) { connect(client, to: $0[0], on: reactor) }
             #expect(client.text == quote + "\r\n")
             #expect(client.lostReason?.error is ConnectionDone)
+            expectNothingLeft(reactor)
         }
     }
 
@@ -83,6 +95,7 @@ struct ServeReactorTests {
         }
         #expect(known.text == "Happy and well\r\n")
         #expect(unknown.text == "No such user\r\n")
+        expectNothingLeft(reactor)
     }
 
     @Test("chat registers names, refuses a taken one, broadcasts lines, joins and leaves", arguments: Backend.available)
@@ -112,6 +125,7 @@ struct ServeReactorTests {
         #expect(
             bob.text
                 == "What's your name?\r\nName taken, please choose another.\r\nWelcome, bob!\r\n<alice> hello bob\r\n")
+        expectNothingLeft(reactor)
     }
 
     @Test("several --listen endpoints, TCP and UNIX, each get a line and serve", arguments: Backend.available)
@@ -141,6 +155,7 @@ struct ServeReactorTests {
                 "torsion: echo listening on 127.0.0.1:\(port) (reactor: \(backend.rawValue))",
                 "torsion: echo listening on @\(name) (reactor: \(backend.rawValue))",
             ])
+        expectNothingLeft(reactor)
     }
 
     @Test("stopping the reactor with a client connected returns cleanly and closes the connection")
@@ -152,13 +167,13 @@ struct ServeReactorTests {
         try serveUnderWatchdog(command, on: reactor, log: ReportLog()) { connect(client, to: $0[0], on: reactor) }
         #expect(client.text == "still here")
         #expect(client.lostReason != nil)
+        expectNothingLeft(reactor)
     }
 
     @Test("an endpoint already in use fails with ListenFailedError carrying CannotListenError")
     func portInUse() throws {
         let reactor = try Reactor(backend: .best)
         let busy = try reactor.listenTCP(0, factory: Factory.forProtocol(Echo.init), interface: "127.0.0.1")
-        defer { busy.stopListening() }
         let taken = try #require(portNumber(busy))
         let command = try parse(
             ["echo", "--listen", "tcp:0:interface=127.0.0.1", "--listen", "tcp:\(taken):interface=127.0.0.1"],
@@ -172,5 +187,7 @@ struct ServeReactorTests {
         #expect(error.endpoint == "tcp:\(taken):interface=127.0.0.1")
         #expect(error.reason.error is CannotListenError)
         #expect(log.lines.count == 1)
+        busy.stopListening()
+        expectNothingLeft(reactor)
     }
 }
