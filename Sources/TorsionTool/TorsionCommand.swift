@@ -27,6 +27,15 @@ public struct TorsionCommand: ParsableCommand {
 
     /// Makes the command with no options set; ArgumentParser decodes it.
     public init() {}
+
+    /// Runs when no subcommand is named: a usage error (exit status 64),
+    /// as `twist` without a plugin, rather than help with status 0, so a
+    /// script that lost its subcommand fails visibly.
+    public func run() throws {
+        throw ValidationError(
+            "name a subcommand: "
+                + Self.configuration.subcommands.map { $0._commandName }.joined(separator: ", "))
+    }
 }
 
 /// The options every command accepts, before or after the subcommand

@@ -24,6 +24,18 @@ func usageFailure(_ arguments: [String]) -> (message: String, exitCode: Int32)? 
     }
 }
 
+/// The message and exit code for the error that running the parsed
+/// `arguments` throws, `nil` if it runs without error.
+func runFailure(_ arguments: [String]) -> (message: String, exitCode: Int32)? {
+    do {
+        var command = try TorsionCommand.parseAsRoot(arguments)
+        try command.run()
+        return nil
+    } catch {
+        return (TorsionCommand.fullMessage(for: error), TorsionCommand.exitCode(for: error).rawValue)
+    }
+}
+
 @Suite("torsion command line")
 struct ArgumentParsingTests {
     @Test("--listen may be repeated and keeps the order given")
@@ -76,6 +88,14 @@ struct ArgumentParsingTests {
         #expect(failure.exitCode != 0)
         #expect(failure.message.contains("unknown reactor backend \"kqueue\""))
         #expect(failure.message.contains("Usage: torsion echo"))
+    }
+
+    @Test("torsion without a subcommand is a usage error naming the subcommands")
+    func missingSubcommand() throws {
+        #expect(usageFailure([]) == nil, "parsing alone accepts an empty command line")
+        let failure = try #require(runFailure([]))
+        #expect(failure.exitCode != 0)
+        #expect(failure.message.contains("backends, echo, qotd, finger, chat"))
     }
 
     @Test("a server command without --listen is a usage error")

@@ -136,7 +136,7 @@ struct TorsionProcessTests {
     @Test("bad arguments exit non-zero with a usage message")
     func badArguments() throws {
         for arguments in [
-            ["echo"], ["echo", "--listen", "tcp:0", "--reactor", "kqueue"], ["echo", "--listen", "nope:1"],
+            [], ["echo"], ["echo", "--listen", "tcp:0", "--reactor", "kqueue"], ["echo", "--listen", "nope:1"],
         ] {
             let torsion = try TorsionProcess(arguments)
             #expect(torsion.waitForExit())
