@@ -82,9 +82,9 @@ extension ServerCommand {
     /// the reactor is stopped and this throws ``ListenFailedError`` once
     /// `run()` has returned. Reactor thread only (it runs the reactor).
     ///
-    /// - Throws: `ValidationError` for an endpoint description that does
-    ///   not parse (before the reactor runs), ``ListenFailedError``, and
-    ///   whatever `reactor.run()` throws.
+    /// - Throws: `ValidationError` for options that make no factory or an
+    ///   endpoint description that does not parse (both before the reactor
+    ///   runs), ``ListenFailedError``, and whatever `reactor.run()` throws.
     public func serve(
         on reactor: any ServerReactor,
         reactorName: String,
