@@ -51,6 +51,31 @@ final class StreamConnector: Connector {
         case connected(StreamConnection)
     }
 
+    /// What moves the connector from one ``State`` to the next.
+    private enum Event {
+        /// ``connect()`` started an attempt.
+        case attemptStarted(Attempt)
+        /// The attempt failed, was stopped, or its protocol was refused.
+        case attemptEnded
+        /// The attempt connected and the factory built a protocol.
+        case connectionMade(StreamConnection)
+        /// The connection delivered `connectionLost`.
+        case connectionEnded
+    }
+
+    /// The one place the state changes. Any other pair is a bug in the
+    /// connector, not a caller's mistake (callers' calls are checked
+    /// before), so it traps.
+    private func transition(_ event: Event) {
+        switch (state, event) {
+        case (.disconnected, .attemptStarted(let attempt)): state = .connecting(attempt)
+        case (.connecting, .attemptEnded): state = .disconnected
+        case (.connecting, .connectionMade(let connection)): state = .connected(connection)
+        case (.connected, .connectionEnded): state = .disconnected
+        default: preconditionFailure("StreamConnector: \(event) while \(stateName)")
+        }
+    }
+
     // MARK: Reactor thread only
 
     private unowned let reactor: Reactor
@@ -99,7 +124,7 @@ final class StreamConnector: Connector {
     func connect() {
         guard case .disconnected = state else { return }
         let attempt = Attempt()
-        state = .connecting(attempt)
+        transition(.attemptStarted(attempt))
         if !factoryStarted {
             factory.doStart()
             factoryStarted = true
@@ -249,7 +274,7 @@ final class StreamConnector: Connector {
     private func fail(_ attempt: Attempt, _ error: any Error) {
         guard isCurrent(attempt) else { return }
         finish(attempt, closing: true)
-        state = .disconnected
+        transition(.attemptEnded)
         factory.clientConnectionFailed(self, reason: Failure(error))
         stopFactoryUnlessReconnecting()
     }
@@ -260,15 +285,15 @@ final class StreamConnector: Connector {
         let peer = (try? Socket.peerAddress(descriptor)) ?? address
         guard let built = factory.buildProtocol(address: peer.address) else {
             reactor.closeDescriptor(descriptor)
-            state = .disconnected
+            transition(.attemptEnded)
             factory.clientConnectionFailed(self, reason: Failure(ConnectError("the factory built no protocol")))
             return stopFactoryUnlessReconnecting()
         }
         let host = (try? Socket.localAddress(descriptor)) ?? .unix(UNIXAddress(nil))
         let connection = reactor.makeStreamConnection(descriptor: descriptor, host: host, peer: peer)
-        state = .connected(connection)
+        transition(.connectionMade(connection))
         connection.start(protocol: built) { [self] reason in
-            state = .disconnected
+            transition(.connectionEnded)
             factory.clientConnectionLost(self, reason: reason)
             stopFactoryUnlessReconnecting()
         }

@@ -156,7 +156,7 @@ final class StreamPort: ListeningPort {
         let waitTrigger = reactor.addSystemEventTrigger(.before, .shutdown) { shutdownWait }
         // As Twisted, the factory stops (and the Deferred fires) on the
         // next turn, never inside the caller's stack.
-        reactor.callLater(0) { [reactor, factory] in
+        reactor.callLater(0) { [unowned reactor, factory] in
             factory.doStop()
             reactor.removeSystemEventTrigger(waitTrigger)
             try? shutdownWait.callback(())
@@ -206,13 +206,18 @@ final class StreamPort: ListeningPort {
         if isDescriptorLimit, reserve >= 0, !shedding {
             closeReserve()
             shedding = true
-            // Should the connection vanish before the next accept, stop
-            // shedding at the end of this turn and take the reserve back.
-            sheddingEnd = reactor.callLater(0) { [self] in
-                sheddingEnd = nil
-                guard shedding else { return }
-                shedding = false
-                openReserve()
+            // The connection may vanish before the retried accept, and the
+            // kernel fails an accept with EMFILE before it looks at the
+            // queue, so the accept after a shed one gives the reserve up
+            // again: either way, stop shedding at the end of this turn and
+            // take the reserve back. One reset per turn covers every shed.
+            if sheddingEnd == nil {
+                sheddingEnd = reactor.callLater(0) { [self] in
+                    sheddingEnd = nil
+                    guard shedding else { return }
+                    shedding = false
+                    openReserve()
+                }
             }
             return
         }
