@@ -13,11 +13,14 @@ let package = Package(
         .library(name: "TorsionCore", targets: ["TorsionCore"]),
         .library(name: "TorsionProtocols", targets: ["TorsionProtocols"]),
         .library(name: "TorsionTesting", targets: ["TorsionTesting"]),
+        .library(name: "Torsion", targets: ["Torsion"]),
+        .executable(name: "torsion", targets: ["torsion"]),
         .executable(name: "deferred-examples", targets: ["DeferredExamples"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -47,6 +50,21 @@ let package = Package(
             name: "TorsionTesting",
             dependencies: ["TorsionCore"]
         ),
+        .target(
+            name: "Torsion",
+            dependencies: ["TorsionCore", "TorsionProtocols", "TorsionPosix"]
+        ),
+        .target(
+            name: "TorsionTool",
+            dependencies: [
+                "Torsion", "SeedExamples",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "torsion",
+            dependencies: ["TorsionTool"]
+        ),
         .executableTarget(
             name: "DeferredExamples",
             dependencies: ["TorsionCore"],
@@ -75,6 +93,13 @@ let package = Package(
         .testTarget(
             name: "TorsionPosixTests",
             dependencies: ["TorsionPosix", "TorsionCore"]
+        ),
+        .testTarget(
+            name: "TorsionToolTests",
+            dependencies: [
+                "TorsionTool", "Torsion", "TorsionPosix", "SeedExamples", "TorsionTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(
             name: "TorsionTestingTests",

@@ -75,7 +75,7 @@ public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
 
     /// Every backend with its availability, as `torsion backends` lists
     /// them: `NAME  available` or `NAME  unavailable: REASON`.
-    static var choices: String {
+    public static var choices: String {
         allCases.map { backend in
             switch backend.availability {
             case .available: "\(backend.rawValue)  available"
