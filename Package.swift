@@ -54,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "SeedExamples",
-            dependencies: ["TorsionCore", "TorsionProtocols"],
+            dependencies: ["TorsionCore", "TorsionProtocols", "TorsionPosix"],
             path: "Examples/SeedExamples"
         ),
         .testTarget(
@@ -70,7 +70,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SeedExamplesTests",
-            dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore"]
+            dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore", "TorsionPosix"]
         ),
         .testTarget(
             name: "TorsionPosixTests",
