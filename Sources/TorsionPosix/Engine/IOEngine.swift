@@ -3,12 +3,13 @@
 /// The reactor never calls a poller: it asks its engine to watch
 /// descriptors, to wait for the next batch of events (dispatching them to
 /// the handlers given to ``watch(_:interest:handler:)``), and to be woken
-/// from another thread. Today that is all the reactor needs (timers,
-/// `callFromThread` and `ReactorFDSet`). The completion-style operations of
-/// the design (accept, receive, send vectored, connect) are added to this
-/// protocol with the TCP transport: ``ReadinessEngine`` will emulate them
-/// with a nonblocking syscall on readiness, and an io_uring engine will
-/// submit them natively — the transports above will not know which.
+/// from another thread (timers, `callFromThread` and `ReactorFDSet` need
+/// no more). Ports, connectors and stream transports use the
+/// completion-style operations (``accept(_:handler:)``,
+/// ``connect(_:to:completion:)``, ``receive(_:handler:)``,
+/// ``send(_:buffers:descriptors:completion:)``): ``ReadinessEngine``
+/// emulates them with a nonblocking syscall on readiness, an io_uring
+/// engine submits them natively — the transports above do not know which.
 ///
 /// Loop thread only, except ``waker``.
 protocol IOEngine: AnyObject {
@@ -23,7 +24,9 @@ protocol IOEngine: AnyObject {
     /// stops watching.
     func watch(_ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void) throws
 
-    /// Stops watching `fd`. Call it before closing the descriptor.
+    /// Stops watching `fd` and cancels every operation pending on it
+    /// (receive, send), whose handlers are not called again. Call it before
+    /// closing the descriptor.
     func unwatch(_ fd: Int32)
 
     /// Number of descriptors watched for users (the waker excluded); zero
@@ -37,4 +40,111 @@ protocol IOEngine: AnyObject {
     /// Releases the engine's descriptors. Called once, when the reactor is
     /// done; the engine is unusable afterwards.
     func close()
+
+    // MARK: Listening and connecting sockets
+
+    /// Accepts connections on the listening socket `fd`, multishot: every
+    /// accepted connection (a nonblocking, close-on-exec descriptor the
+    /// handler now owns) or accept error is handed to `handler` from
+    /// ``wait(timeout:)`` until ``cancelAccept(_:)``. After an error the
+    /// engine tries the next accept in the same turn, so a handler that
+    /// frees a descriptor on `EMFILE` gets the pending connection at once.
+    /// The handler may cancel (or close the listener) from inside; nothing
+    /// more is delivered then.
+    ///
+    /// - Throws: when the engine cannot take `fd` (select and an fd at or
+    ///   above `FD_SETSIZE`); nothing is pending then.
+    func accept(_ fd: Int32, handler: @escaping (AcceptResult) -> Void) throws
+
+    /// Stops delivering accepted connections of `fd`; call it before
+    /// closing the listener. Unknown descriptors are ignored.
+    func cancelAccept(_ fd: Int32)
+
+    /// Connects the nonblocking stream socket `fd` to `address`; the
+    /// completion runs once, from ``wait(timeout:)`` (never from inside
+    /// this call), with success or the attempt's error (`ECONNREFUSED`,
+    /// `ETIMEDOUT`…), unless ``cancelConnect(_:)`` comes first.
+    ///
+    /// - Throws: what is known at once, with nothing pending: an address
+    ///   the socket cannot take, a connect refused on the spot (UNIX
+    ///   sockets), or an fd the engine cannot take.
+    func connect(
+        _ fd: Int32, to address: SocketAddress, completion: @escaping (Result<Void, SystemError>) -> Void
+    ) throws
+
+    /// Abandons a connect in progress on `fd` without calling its
+    /// completion; call it before closing the socket. Unknown descriptors
+    /// are ignored.
+    func cancelConnect(_ fd: Int32)
+
+    // MARK: Stream receive and send
+
+    /// Starts receiving from the stream socket `fd`: `handler` is called
+    /// from ``wait(timeout:)`` with each chunk read (one array per read),
+    /// until ``cancelReceive(_:)``, ``unwatch(_:)``, or a final
+    /// ``ReceiveResult/endOfFile`` or ``ReceiveResult/failed(_:)`` after
+    /// which receiving stops by itself. Calling it while receiving
+    /// replaces the handler.
+    ///
+    /// - Throws: the engine's refusal of `fd` (for example select with an
+    ///   fd ≥ FD_SETSIZE); nothing is registered then.
+    func receive(_ fd: Int32, handler: @escaping (ReceiveResult) -> Void) throws
+
+    /// Stops receiving from `fd`; the handler is not called again. A send
+    /// in progress continues. No-op when not receiving.
+    func cancelReceive(_ fd: Int32)
+
+    /// Sends every byte of `buffers`, in order, on the stream socket `fd`,
+    /// in as few vectored system calls as possible (one per
+    /// ``maximumBuffersPerSend`` buffers when the socket takes them). `descriptors` (at most
+    /// ``maximumDescriptorsPerSend``, for UNIX sockets) travel with the
+    /// first bytes as SCM_RIGHTS; the caller keeps them open until the
+    /// send completed or was cancelled, then closes its copies. One send
+    /// per fd at a time: call again only after the previous one completed.
+    ///
+    /// - Returns: the result when the send finished at once (`completion`
+    ///   is then never called), or `nil` when it is in progress:
+    ///   `completion` is called later from ``wait(timeout:)``, unless
+    ///   ``unwatch(_:)`` cancels it first.
+    func send(
+        _ fd: Int32, buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void
+    ) -> SendResult?
+}
+
+/// The most descriptors one send passes: Linux's SCM_MAX_FD (253), the
+/// kernel's limit for one SCM_RIGHTS message.
+let maximumDescriptorsPerSend = 253
+
+/// The most buffers one vectored system call takes: Linux's IOV_MAX
+/// (1024). Transports batch their queues by it; longer sends are written
+/// in chunks of this many.
+let maximumBuffersPerSend = 1024
+
+extension IOEngine {
+    /// Sends `buffers` without descriptors; see
+    /// ``IOEngine/send(_:buffers:descriptors:completion:)``.
+    func send(_ fd: Int32, buffers: [[UInt8]], completion: @escaping (SendResult) -> Void) -> SendResult? {
+        send(fd, buffers: buffers, descriptors: [], completion: completion)
+    }
+}
+
+/// One delivery of ``IOEngine/receive(_:handler:)``.
+enum ReceiveResult {
+    /// Bytes read, never empty; the array is the receiver's to keep.
+    case data([UInt8])
+    /// The peer closed its writing half; receiving has stopped.
+    case endOfFile
+    /// Reading failed (for example `ECONNRESET`, usually a
+    /// ``SystemError``); receiving has stopped.
+    case failed(any Error)
+}
+
+/// The outcome of ``IOEngine/send(_:buffers:completion:)``.
+enum SendResult {
+    /// Every byte was written; the count is their total.
+    case sent(Int)
+    /// Writing failed (for example `EPIPE`, `ECONNRESET`); some bytes may
+    /// have been written before. Usually a ``SystemError``; also the
+    /// engine's refusal to watch the descriptor.
+    case failed(any Error)
 }

@@ -13,10 +13,21 @@ final class ReadinessEngine<P: Poller>: IOEngine {
     // MARK: Loop thread only
 
     private let poller: P
-    private var registry = DescriptorRegistry()
+    /// Read by the socket operations to notice a handler that cancelled.
+    private(set) var registry = DescriptorRegistry()
+    /// The `accept4` wrapper the accept operation calls; tests replace it
+    /// to play the kernel (an `EMFILE` the process cannot produce safely
+    /// while other tests run).
+    var acceptCall: (Int32) throws(SystemError) -> (descriptor: Int32, peer: SocketAddress)? = Socket.accept
     /// Reused between waits so a turn allocates nothing for its events.
     private var events: [PollerEvent] = []
     private var closed = false
+    /// Receives and sends in progress, by fd (see ReadinessEngine+Stream).
+    var streams: [Int32: StreamOperations] = [:]
+    /// The loop-owned buffer every receive reads into before copying the
+    /// bytes read into the array handed to its handler.
+    let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(
+        byteCount: ReadinessEngine.receiveBufferSize, alignment: 16)
 
     /// Wraps `poller`, creating and registering a waker.
     init(poller: P) throws {
@@ -52,6 +63,7 @@ final class ReadinessEngine<P: Poller>: IOEngine {
     }
 
     func unwatch(_ fd: Int32) {
+        streams[fd] = nil
         guard registry[fd] != nil else { return }
         registry.remove(fd)
         // A descriptor closed before being unwatched has already left the
@@ -74,6 +86,8 @@ final class ReadinessEngine<P: Poller>: IOEngine {
     func close() {
         guard !closed else { return }
         closed = true
+        streams.removeAll()
+        receiveBuffer.deallocate()
         poller.close()
         waker.close()
     }

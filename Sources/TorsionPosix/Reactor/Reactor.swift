@@ -60,6 +60,8 @@ public final class Reactor: @unchecked Sendable {
     var signalWatcher: SignalWatcher?
     /// Whether ``run()`` installs SIGINT/SIGTERM handling.
     let handlesSignals: Bool
+    /// The descriptors and live connections of the reactor's transports.
+    let ownedTransports = OwnedTransports()
 
     /// `true` from the `during` phase of `startup` until shutdown
     /// completed or ``crash()``.
@@ -129,11 +131,13 @@ public final class Reactor: @unchecked Sendable {
         }
     }
 
-    /// The `during` phase of `shutdown`: drops the watched descriptors
-    /// (telling each it was lost), stops the thread pool and leaves the loop.
+    /// The `during` phase of `shutdown`: drops the watched descriptors and
+    /// closes the live connections (telling each it was lost), stops the
+    /// thread pool and leaves the loop.
     private func shutDown() {
         let reason = Failure(ConnectionLost("the reactor shut down"))
         for handler in removeAll() { handler.connectionLost(reason: reason) }
+        closeStreamConnections(reason: reason)
         threadPool.stop()
         crash()
     }

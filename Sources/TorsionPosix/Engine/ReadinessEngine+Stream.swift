@@ -1,0 +1,299 @@
+import CTorsionPosix
+import Glibc
+
+/// The receives and sends in progress on one stream descriptor of a
+/// ``ReadinessEngine``: what its readiness registration is for. Loop
+/// thread only.
+final class StreamOperations {
+    /// Set while receiving; called with each read.
+    var receiveHandler: ((ReceiveResult) -> Void)?
+    /// Set while a send waits for writability.
+    var pendingSend: PendingSend?
+
+    /// The readiness the operations need: read while receiving, write
+    /// while a send waits.
+    var interest: PollerInterest {
+        var interest: PollerInterest = []
+        if receiveHandler != nil { interest.insert(.read) }
+        if pendingSend != nil { interest.insert(.write) }
+        return interest
+    }
+}
+
+/// A send that could not finish at once: the buffers, how far they were
+/// written, and whom to tell when done.
+struct PendingSend {
+    /// Everything the send was asked to write.
+    let buffers: [[UInt8]]
+    /// Descriptors still to pass with the next bytes (SCM_RIGHTS); emptied
+    /// once a call wrote at least one byte, which carried them.
+    var descriptors: [Int32]
+    /// The first buffer not completely written.
+    var index = 0
+    /// Bytes of `buffers[index]` already written.
+    var offset = 0
+    /// Bytes written so far, over all buffers.
+    var total = 0
+    /// Called once with the outcome.
+    let completion: (SendResult) -> Void
+}
+
+/// How a vectored write attempt ended.
+private enum SendProgress {
+    /// Every buffer was written.
+    case finished
+    /// The socket buffer is full (EAGAIN or a short write): wait for writability.
+    case wouldBlock
+    /// The call failed.
+    case failed(SystemError)
+}
+
+// The completion-style stream operations emulated over readiness: read
+// interest is registered once and kept while receiving; a send writes
+// through at once and registers for writability only when the socket
+// buffer is full. Registrations go through `watch`, so they get the
+// registry's generations and stale events never reach an fd's new owner.
+extension ReadinessEngine {
+    /// The size of the loop-owned receive buffer: 64 KiB, enough for a full
+    /// socket-buffer's worth per read on loopback without hogging memory.
+    static var receiveBufferSize: Int { 65_536 }
+
+    /// Reads per wake-up for one descriptor: bounded so one busy
+    /// connection cannot starve the others in the same turn; the poller
+    /// is level-triggered and reports what is left on the next turn.
+    static var maximumReadsPerWakeUp: Int { 4 }
+
+    func receive(_ fd: Int32, handler: @escaping (ReceiveResult) -> Void) throws {
+        let operations = streams[fd] ?? StreamOperations()
+        let wasReceiving = operations.receiveHandler != nil
+        operations.receiveHandler = handler
+        streams[fd] = operations
+        guard !wasReceiving else { return }
+        do {
+            try updateStreamInterest(fd, operations)
+        } catch {
+            operations.receiveHandler = nil
+            if operations.interest.isEmpty { streams[fd] = nil }
+            throw error
+        }
+    }
+
+    func cancelReceive(_ fd: Int32) {
+        guard let operations = streams[fd], operations.receiveHandler != nil else { return }
+        operations.receiveHandler = nil
+        // Removing an interest from a registered, open descriptor does
+        // not fail; if it did, the stale read readiness is ignored below.
+        try? updateStreamInterest(fd, operations)
+    }
+
+    func send(
+        _ fd: Int32, buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void
+    ) -> SendResult? {
+        precondition(descriptors.count <= maximumDescriptorsPerSend, "more descriptors than one send passes")
+        // Writing now while another send waits would reorder the bytes.
+        precondition(streams[fd]?.pendingSend == nil, "fd \(fd) already has a send in progress")
+        var pending = PendingSend(buffers: buffers, descriptors: descriptors, completion: completion)
+        switch writeVectored(fd, &pending) {
+        case .finished: return .sent(pending.total)
+        case .failed(let error): return .failed(error)
+        case .wouldBlock: break
+        }
+        let operations = streams[fd] ?? StreamOperations()
+        operations.pendingSend = pending
+        streams[fd] = operations
+        do {
+            try updateStreamInterest(fd, operations)
+            return nil
+        } catch {
+            operations.pendingSend = nil
+            if operations.interest.isEmpty { streams[fd] = nil }
+            return .failed(error)
+        }
+    }
+
+    /// Registers `fd` for what `operations` need, or unregisters it when
+    /// they need nothing (which forgets `operations`).
+    private func updateStreamInterest(_ fd: Int32, _ operations: StreamOperations) throws {
+        let interest = operations.interest
+        if interest.isEmpty { return unwatch(fd) }
+        try watch(fd, interest: interest) { [unowned self] ready in streamReady(fd, ready) }
+    }
+
+    /// Dispatches readiness of a stream descriptor: reads first, then the
+    /// pending send, each only while `fd` still has the same operations
+    /// (a handler may close the connection, and the number may be reused).
+    private func streamReady(_ fd: Int32, _ ready: PollerInterest) {
+        guard let operations = streams[fd] else { return }
+        if ready.contains(.invalid) {
+            let receiveHandler = operations.receiveHandler
+            let pendingSend = operations.pendingSend
+            unwatch(fd)
+            let error = SystemError(errno: EBADF, call: "poll")
+            receiveHandler?(.failed(error))
+            pendingSend?.completion(.failed(error))
+            return
+        }
+        if ready.contains(.read) { performReceive(fd, operations) }
+        if ready.contains(.write), streams[fd] === operations, var pending = operations.pendingSend {
+            let progress = writeVectored(fd, &pending)
+            if case .wouldBlock = progress {
+                operations.pendingSend = pending
+                return
+            }
+            operations.pendingSend = nil
+            try? updateStreamInterest(fd, operations)
+            switch progress {
+            case .finished: pending.completion(.sent(pending.total))
+            case .failed(let error): pending.completion(.failed(error))
+            case .wouldBlock: break
+            }
+        }
+    }
+
+    /// Reads up to ``maximumReadsPerWakeUp`` times into the loop-owned
+    /// buffer, handing each chunk to the receive handler. Stops early on a
+    /// short read (the socket is drained), EAGAIN, end of file or an error;
+    /// the last two end the receive before the handler hears of them.
+    private func performReceive(_ fd: Int32, _ operations: StreamOperations) {
+        var reads = 0
+        while reads < Self.maximumReadsPerWakeUp {
+            guard streams[fd] === operations, let handler = operations.receiveHandler else { return }
+            let count = read(fd, receiveBuffer.baseAddress, receiveBuffer.count)
+            if count > 0 {
+                reads += 1
+                // One copy into an array the protocol owns; the loop's
+                // buffer is reused for the next read.
+                let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: receiveBuffer[..<count]))
+                handler(.data(bytes))
+                if count < receiveBuffer.count { return }
+                continue
+            }
+            let code = count == 0 ? 0 : errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { return }
+            operations.receiveHandler = nil
+            try? updateStreamInterest(fd, operations)
+            handler(code == 0 ? .endOfFile : .failed(SystemError(errno: code, call: "read")))
+            return
+        }
+    }
+
+    /// Writes as much of `pending` as the socket takes, in `sendmsg` calls
+    /// of at most ``maximumBuffersPerSend`` buffers, advancing it.
+    /// `MSG_NOSIGNAL`: a peer that went away is an `EPIPE` error here, not
+    /// a SIGPIPE that would kill the process.
+    private func writeVectored(_ fd: Int32, _ pending: inout PendingSend) -> SendProgress {
+        while pending.index < pending.buffers.count {
+            let count = min(pending.buffers.count - pending.index, maximumBuffersPerSend)
+            var attempted = 0
+            for position in pending.index..<pending.index + count {
+                attempted += pending.buffers[position].count
+            }
+            attempted -= pending.offset
+            let (written, code) = sendChunk(
+                fd, pending.buffers, from: pending.index, count: count, skipping: pending.offset,
+                descriptors: pending.descriptors)
+            if written < 0 {
+                if code == EINTR { continue }
+                if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
+                return .failed(SystemError(errno: code, call: "sendmsg"))
+            }
+            if written > 0 { pending.descriptors = [] }
+            advance(&pending, by: written)
+            // A short write means the socket buffer is full: the next call
+            // would only report EAGAIN, so wait for writability instead.
+            if written < attempted { return .wouldBlock }
+        }
+        return .finished
+    }
+
+    /// Moves `pending` past `written` bytes.
+    private func advance(_ pending: inout PendingSend, by written: Int) {
+        pending.total += written
+        var remaining = written
+        while remaining > 0 || pending.index < pending.buffers.count && pending.buffers[pending.index].isEmpty {
+            let left = pending.buffers[pending.index].count - pending.offset
+            if remaining >= left {
+                remaining -= left
+                pending.index += 1
+                pending.offset = 0
+            } else {
+                pending.offset += remaining
+                remaining = 0
+            }
+        }
+    }
+
+    /// One `sendmsg` of `count` buffers starting at `start` (the first
+    /// without its first `skip` bytes), with `descriptors` as SCM_RIGHTS
+    /// when there are any. Returns the call's result and errno.
+    private func sendChunk(
+        _ fd: Int32, _ buffers: [[UInt8]], from start: Int, count: Int, skipping skip: Int,
+        descriptors: [Int32]
+    ) -> (Int, Int32) {
+        withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
+            // Each array's bytes are only valid inside its withUnsafeBytes,
+            // so the calls nest: the innermost one makes the system call
+            // while every buffer is pinned. The depth is at most
+            // maximumBuffersPerSend small frames.
+            func pin(_ position: Int) -> (Int, Int32) {
+                if position == count {
+                    var message = msghdr()
+                    message.msg_iov = vectors.baseAddress
+                    message.msg_iovlen = count
+                    return RightsMessage.withControl(passing: descriptors, in: &message) {
+                        let result = sendmsg(fd, &$0, Int32(MSG_NOSIGNAL))
+                        return (result, result < 0 ? errno : 0)
+                    }
+                }
+                return buffers[start + position].withUnsafeBytes { bytes in
+                    let offset = position == 0 ? skip : 0
+                    // SAFETY: sendmsg only reads through iov_base; the
+                    // mutable pointer is what the C struct's type asks for.
+                    let base = bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0 + offset) }
+                    vectors[position] = iovec(iov_base: base, iov_len: bytes.count - offset)
+                    return pin(position + 1)
+                }
+            }
+            return pin(0)
+        }
+    }
+}
+
+/// Builds the SCM_RIGHTS control message of a `sendmsg`. The CMSG_* macros
+/// are not visible from Swift, so their arithmetic is spelled out: a
+/// header, then the descriptors, each part aligned to `size_t`.
+enum RightsMessage {
+    /// Rounds `length` up to `size_t` alignment (CMSG_ALIGN).
+    private static func aligned(_ length: Int) -> Int {
+        let alignment = MemoryLayout<Int>.size
+        return (length + alignment - 1) & ~(alignment - 1)
+    }
+
+    /// Runs `body` with `message` carrying `descriptors` as SCM_RIGHTS (or
+    /// unchanged when there are none).
+    static func withControl<Result>(
+        passing descriptors: [Int32], in message: inout msghdr, _ body: (inout msghdr) -> Result
+    ) -> Result {
+        guard !descriptors.isEmpty else { return body(&message) }
+        let headerLength = aligned(MemoryLayout<cmsghdr>.size)
+        let dataLength = descriptors.count * MemoryLayout<Int32>.size
+        let space = headerLength + aligned(dataLength)
+        return withUnsafeTemporaryAllocation(byteCount: space, alignment: MemoryLayout<cmsghdr>.alignment) { control in
+            control.initializeMemory(as: UInt8.self, repeating: 0)
+            // SAFETY: the buffer is `space` bytes, aligned for cmsghdr, and
+            // holds the header followed by the descriptors (CMSG_DATA).
+            let header = control.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
+            header.pointee.cmsg_len = headerLength + dataLength
+            header.pointee.cmsg_level = SOL_SOCKET
+            header.pointee.cmsg_type = Int32(SCM_RIGHTS)
+            descriptors.withUnsafeBytes { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: control[headerLength..<headerLength + dataLength])
+                    .copyMemory(from: bytes)
+            }
+            message.msg_control = control.baseAddress
+            message.msg_controllen = space
+            return body(&message)
+        }
+    }
+}

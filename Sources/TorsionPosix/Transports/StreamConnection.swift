@@ -1,0 +1,451 @@
+import Glibc
+import TorsionCore
+
+/// One connected stream socket, TCP or UNIX: the transport every backend
+/// shares (Twisted's `tcp.Connection`). It asks the reactor's engine to
+/// receive and to send and never calls read, write or poll itself, so the
+/// same code runs over readiness pollers and over completion engines.
+///
+/// Writes are queued in a ``StreamWriteBuffer`` and written through at
+/// once; a registered producer is paused above ``highWaterMark`` bytes
+/// buffered and resumed at ``lowWaterMark``. The connection ends exactly
+/// once: the descriptor is closed, the protocol hears
+/// `connectionLost(reason:)`, then the owner's `onLost`, and the reactor
+/// and this transport drop their references to the protocol.
+///
+/// Reactor thread only, like everything attached to a reactor.
+public class StreamConnection: HalfCloseableTransport {
+    /// Bytes buffered above which a streaming producer is paused: 64 KiB,
+    /// Twisted's `bufferSize`.
+    public static let highWaterMark = 65_536
+    /// Bytes buffered at or below which a paused streaming producer is
+    /// resumed: a quarter of the high mark, so the producer refills the
+    /// pipe before it runs dry without flapping around one threshold.
+    public static let lowWaterMark = 16_384
+
+    /// The lifecycle. Transitions only forward.
+    enum State {
+        /// Made, ``start(protocol:onLost:)`` not called yet.
+        case created
+        /// Reading and writing.
+        case connected
+        /// ``loseConnection()`` called: flushing, then closing.
+        case disconnecting
+        /// Descriptor closed; `connectionLost` delivered or about to be.
+        case disconnected
+    }
+
+    // MARK: Reactor thread only
+
+    /// The reactor whose engine does the I/O; it owns ``fileDescriptor``.
+    let reactor: Reactor
+    /// The connected socket; closed when the connection ends.
+    let fileDescriptor: Int32
+    /// This end's address, as the socket reported it.
+    public let host: any Address
+    /// The other end's address.
+    public let peer: any Address
+
+    private(set) var state = State.created
+    /// The protocol, until it heard `connectionLost`.
+    private var connectedProtocol: Protocol?
+    /// The owner's bookkeeping, run once after `connectionLost`.
+    private var onLost: ((Failure) -> Void)?
+    /// Written bytes not yet taken by the kernel.
+    private var writeBuffer = StreamWriteBuffer()
+    /// The registered producer, with its kind and whether we paused it.
+    private var producer: (any Producer)?
+    private var producerIsStreaming = false
+    private var producerPaused = false
+    /// Asks a pull producer for more on the next turn (never more than one).
+    private var pullRequest: DelayedCall?
+    /// ``pauseProducing()`` stopped reading.
+    private var readingPaused = false
+    /// The peer's end of file arrived (half-closeable protocols only).
+    private var readClosed = false
+    /// ``loseWriteConnection()`` was called: send FIN after the buffer.
+    private var writeCloseRequested = false
+    /// FIN was sent.
+    private var writeClosed = false
+    /// Duplicates of descriptors to pass (SCM_RIGHTS) with the next bytes
+    /// written, and those riding with the batch in flight; ours to close.
+    private var queuedDescriptors: [Int32] = []
+    private var inFlightDescriptors: [Int32] = []
+    /// The reason `connectionLost` will receive, while its delivery waits
+    /// for the next turn, and the delayed call that delivers it.
+    private var pendingLoss: (reason: Failure, call: DelayedCall)?
+
+    /// Wraps `descriptor`; ``Reactor/makeStreamConnection(descriptor:host:peer:)``
+    /// is the way to make one.
+    init(reactor: Reactor, descriptor: Int32, host: SocketAddress, peer: SocketAddress) {
+        self.reactor = reactor
+        self.fileDescriptor = descriptor
+        self.host = host.address
+        self.peer = peer.address
+    }
+
+    /// Bytes written and not yet taken by the kernel (what the water marks
+    /// are compared with).
+    var bufferedByteCount: Int { writeBuffer.bufferedBytes }
+
+    /// `true` once ``loseConnection()`` or ``abortConnection()`` was called
+    /// or the connection ended.
+    public var disconnecting: Bool { state == .disconnecting || state == .disconnected }
+
+    // MARK: Starting
+
+    /// Starts receiving and attaches `protocol` (``Protocol/makeConnection(_:)``,
+    /// which calls `connectionMade`). `onLost` runs once, right after the
+    /// protocol's `connectionLost(reason:)`, for the owner's bookkeeping
+    /// (a connector tells its factory). When the engine refuses the
+    /// descriptor the protocol hears `connectionMade`, then
+    /// `connectionLost` with the refusal. Reactor thread only, once.
+    func start(protocol: Protocol, onLost: @escaping (Failure) -> Void) {
+        reactor.assertInIOThread()
+        precondition(state == .created, "a stream connection is started once")
+        state = .connected
+        connectedProtocol = `protocol`
+        self.onLost = onLost
+        var refusal: (any Error)?
+        do {
+            if !readingPaused { try startReceiving() }
+        } catch {
+            refusal = error
+        }
+        `protocol`.makeConnection(self)
+        if let refusal {
+            lose(Failure(refusal), later: false)
+        } else {
+            flush()
+        }
+    }
+
+    private func startReceiving() throws {
+        try reactor.engine.receive(fileDescriptor) { [weak self] result in self?.received(result) }
+    }
+
+    // MARK: Writing
+
+    /// Queues `data` and writes it through at once when nothing else is
+    /// waiting. Ignored after the connection ended or its writing half was
+    /// closed. Reactor thread only.
+    public func write(_ data: [UInt8]) {
+        reactor.assertInIOThread()
+        guard acceptsWrites else { return }
+        writeBuffer.append(data)
+        flush()
+        pauseProducerAboveHighWater()
+    }
+
+    /// Queues every buffer and writes them with one vectored system call
+    /// (per IOV_MAX buffers). Ignored after the connection ended. Reactor
+    /// thread only.
+    public func writeSequence(_ data: [[UInt8]]) {
+        reactor.assertInIOThread()
+        guard acceptsWrites else { return }
+        for chunk in data { writeBuffer.append(chunk) }
+        flush()
+        pauseProducerAboveHighWater()
+    }
+
+    private var acceptsWrites: Bool {
+        state != .disconnected && !writeCloseRequested
+    }
+
+    /// Hands queued batches to the engine until one is in progress or the
+    /// buffer is empty, resumes a paused producer once the buffer is low,
+    /// then does what an empty buffer allows.
+    private func flush() {
+        guard state == .connected || state == .disconnecting else { return }
+        while let batch = writeBuffer.takeBatch(maximumCount: maximumBuffersPerSend) {
+            inFlightDescriptors = queuedDescriptors
+            queuedDescriptors = []
+            let result = reactor.engine.send(
+                fileDescriptor, buffers: batch, descriptors: inFlightDescriptors, completion: sendCompletion)
+            guard let result else { break }
+            guard handleSendResult(result) else { return }
+        }
+        resumeProducerBelowLowWater()
+        bufferDrained()
+    }
+
+    /// Made once, not per send: the hot path allocates no closure.
+    private lazy var sendCompletion: (SendResult) -> Void = { [weak self] result in self?.sendCompleted(result) }
+
+    private func sendCompleted(_ result: SendResult) {
+        guard handleSendResult(result) else { return }
+        flush()
+    }
+
+    /// Records a finished send; `false` when it failed and the connection
+    /// is lost. (Losses found while flushing are delivered on the next
+    /// turn: flushing runs inside the protocol's own `write` calls.)
+    private func handleSendResult(_ result: SendResult) -> Bool {
+        closeDescriptors(&inFlightDescriptors)
+        switch result {
+        case .sent:
+            writeBuffer.acknowledgeBatch()
+            return true
+        case .failed(let error):
+            lose(Failure(ConnectionLost("\(error)")), later: true)
+            return false
+        }
+    }
+
+    /// Everything written was sent: ask a pull producer for more, finish a
+    /// half-close or a ``loseConnection()``.
+    private func bufferDrained() {
+        guard state == .connected || state == .disconnecting, writeBuffer.isEmpty else { return }
+        if producer != nil, !producerIsStreaming, pullRequest == nil {
+            // On the next turn, not now: a producer that writes at once
+            // would otherwise recurse through write and flush without end.
+            pullRequest = reactor.callLater(0) { [weak self] in
+                guard let self else { return }
+                pullRequest = nil
+                (producer as? any PullProducer)?.resumeProducing()
+            }
+        }
+        if writeCloseRequested, !writeClosed {
+            closeWriteHalf()
+        }
+        if state == .disconnecting, producer == nil {
+            lose(Failure(ConnectionDone()), later: true)
+        }
+    }
+
+    // MARK: Producers
+
+    /// Attaches `producer`: a streaming one (a ``PushProducer``) is paused
+    /// above ``highWaterMark`` bytes buffered and resumed at
+    /// ``lowWaterMark``; a pull one is asked for data now and each time
+    /// the buffer empties. After the connection ended the producer is told
+    /// to stop at once. Reactor thread only.
+    ///
+    /// - Throws: ``ProducerAlreadyRegisteredError`` when one is registered.
+    public func registerProducer(_ producer: any Producer, streaming: Bool) throws {
+        reactor.assertInIOThread()
+        guard self.producer == nil else { throw ProducerAlreadyRegisteredError() }
+        if state == .disconnected {
+            producer.stopProducing()
+            return
+        }
+        self.producer = producer
+        producerIsStreaming = streaming
+        producerPaused = false
+        if !streaming { (producer as? any PullProducer)?.resumeProducing() }
+    }
+
+    /// Detaches the producer; a pending ``loseConnection()`` completes once
+    /// the buffer is empty. Reactor thread only.
+    public func unregisterProducer() {
+        reactor.assertInIOThread()
+        guard producer != nil else { return }
+        producer = nil
+        producerPaused = false
+        cancelPullRequest()
+        if state == .disconnecting, writeBuffer.isEmpty {
+            lose(Failure(ConnectionDone()), later: true)
+        }
+    }
+
+    private func pauseProducerAboveHighWater() {
+        guard producerIsStreaming, !producerPaused, writeBuffer.bufferedBytes > Self.highWaterMark,
+            let producer = producer as? any PushProducer
+        else { return }
+        producerPaused = true
+        producer.pauseProducing()
+    }
+
+    private func resumeProducerBelowLowWater() {
+        guard producerIsStreaming, producerPaused, writeBuffer.bufferedBytes <= Self.lowWaterMark,
+            let producer = producer as? any PushProducer
+        else { return }
+        producerPaused = false
+        producer.resumeProducing()
+    }
+
+    private func cancelPullRequest() {
+        if let pullRequest, pullRequest.isActive { try? pullRequest.cancel() }
+        pullRequest = nil
+    }
+
+    // MARK: Reading
+
+    /// Stops reading until ``resumeProducing()`` (the transport as a
+    /// producer of received data). Reactor thread only.
+    public func pauseProducing() {
+        reactor.assertInIOThread()
+        guard !readingPaused else { return }
+        readingPaused = true
+        if state == .connected { reactor.engine.cancelReceive(fileDescriptor) }
+    }
+
+    /// Reads again after ``pauseProducing()``. Reactor thread only.
+    public func resumeProducing() {
+        reactor.assertInIOThread()
+        guard readingPaused else { return }
+        readingPaused = false
+        guard state == .connected, !readClosed else { return }
+        do {
+            try startReceiving()
+        } catch {
+            lose(Failure(error), later: true)
+        }
+    }
+
+    /// Twisted's `stopProducing` on a transport: ``loseConnection()``.
+    public func stopProducing() {
+        loseConnection()
+    }
+
+    private func received(_ result: ReceiveResult) {
+        guard state == .connected || state == .disconnecting else { return }
+        switch result {
+        case .data(let bytes):
+            connectedProtocol?.dataReceived(bytes)
+        case .endOfFile:
+            readConnectionLost()
+        case .failed(let error):
+            lose(Failure(ConnectionLost("\(error)")), later: false)
+        }
+    }
+
+    /// The peer sent FIN: a ``HalfCloseableProtocol`` hears
+    /// `readConnectionLost` and may keep writing; any other protocol loses
+    /// the connection with ``ConnectionDone``. When our writing half is
+    /// closed too, nothing can happen any more and the connection ends.
+    private func readConnectionLost() {
+        readClosed = true
+        guard let halfCloseable = connectedProtocol as? any HalfCloseableProtocol else {
+            return lose(Failure(ConnectionDone()), later: false)
+        }
+        halfCloseable.readConnectionLost()
+        if writeClosed { lose(Failure(ConnectionDone()), later: false) }
+    }
+
+    // MARK: Closing
+
+    /// Closes the connection once every written byte was sent and a
+    /// registered producer unregistered; stops reading meanwhile. The
+    /// protocol then hears ``ConnectionDone``. Reactor thread only.
+    public func loseConnection() {
+        reactor.assertInIOThread()
+        guard state == .connected || state == .created else { return }
+        if state == .created {
+            return lose(Failure(ConnectionDone()), later: true)
+        }
+        state = .disconnecting
+        reactor.engine.cancelReceive(fileDescriptor)
+        if writeBuffer.isEmpty, producer == nil {
+            lose(Failure(ConnectionDone()), later: true)
+        }
+    }
+
+    /// Drops the connection at once, discarding what was not sent; TCP
+    /// sends RST. The protocol hears ``ConnectionAborted`` on the next
+    /// turn. Idempotent; a no-op once the connection ended. Reactor thread
+    /// only.
+    public func abortConnection() {
+        reactor.assertInIOThread()
+        guard state != .disconnected else { return }
+        prepareAbort()
+        lose(Failure(ConnectionAborted()), later: true)
+    }
+
+    /// Sends FIN once the buffer is empty; reading continues. The protocol
+    /// then hears ``HalfCloseableProtocol/writeConnectionLost()`` if it
+    /// conforms — before this returns when nothing was buffered. Later
+    /// writes are ignored. Reactor thread only.
+    public func loseWriteConnection() {
+        reactor.assertInIOThread()
+        guard state == .connected, !writeCloseRequested else { return }
+        writeCloseRequested = true
+        if writeBuffer.isEmpty { closeWriteHalf() }
+    }
+
+    private func closeWriteHalf() {
+        writeClosed = true
+        // ENOTCONN: the peer is gone already; reading will report it.
+        _ = shutdown(fileDescriptor, Int32(SHUT_WR))
+        (connectedProtocol as? any HalfCloseableProtocol)?.writeConnectionLost()
+        if readClosed, state == .connected { lose(Failure(ConnectionDone()), later: true) }
+    }
+
+    /// Queues a duplicate of `descriptor` to pass to the peer with the next
+    /// bytes written (UNIX sockets). Ignored after the connection ended.
+    ///
+    /// - Throws: ``FileDescriptorQueueFullError`` when as many descriptors
+    ///   as one message carries already wait for bytes; ``SystemError``
+    ///   when the descriptor cannot be duplicated (`EBADF`, `EMFILE`).
+    func queueDescriptor(_ descriptor: Int32) throws {
+        reactor.assertInIOThread()
+        guard acceptsWrites else { return }
+        guard queuedDescriptors.count < maximumDescriptorsPerSend else {
+            throw FileDescriptorQueueFullError(limit: maximumDescriptorsPerSend)
+        }
+        let duplicate = try retryingInterrupts("fcntl(F_DUPFD_CLOEXEC)") { fcntl(descriptor, F_DUPFD_CLOEXEC, 0) }
+        queuedDescriptors.append(duplicate)
+    }
+
+    private func closeDescriptors(_ descriptors: inout [Int32]) {
+        for descriptor in descriptors { Descriptors.close(descriptor) }
+        descriptors = []
+    }
+
+    /// Subclass hook run before an abort closes the descriptor (TCP sets
+    /// SO_LINGER to 0 so the close sends RST).
+    func prepareAbort() {}
+
+    /// Ends the connection: closes the descriptor now (cancelling the
+    /// engine's operations), then delivers `connectionLost` now or, when
+    /// `later`, on the next turn. `later` is for every loss that can start
+    /// inside a call from the protocol (write, loseConnection,
+    /// abortConnection, loseWriteConnection, resumeProducing), so the
+    /// protocol is never re-entered; only events from the engine deliver
+    /// at once. Only the first call counts.
+    private func lose(_ reason: Failure, later: Bool) {
+        guard state != .disconnected else { return }
+        state = .disconnected
+        writeBuffer.removeAll()
+        closeDescriptors(&inFlightDescriptors)
+        closeDescriptors(&queuedDescriptors)
+        cancelPullRequest()
+        reactor.closeDescriptor(fileDescriptor)
+        if later {
+            let call = reactor.callLater(0) { [weak self] in self?.deliverLoss(reason) }
+            pendingLoss = (reason, call)
+        } else {
+            deliverLoss(reason)
+        }
+    }
+
+    /// Tells the producer to stop, the protocol and the owner that the
+    /// connection is gone, once, and lets the reactor forget this
+    /// connection.
+    private func deliverLoss(_ reason: Failure) {
+        if let pendingLoss, pendingLoss.call.isActive { try? pendingLoss.call.cancel() }
+        pendingLoss = nil
+        reactor.forgetConnection(self)
+        let producer = self.producer
+        self.producer = nil
+        let lostProtocol = connectedProtocol
+        connectedProtocol = nil
+        let onLost = self.onLost
+        self.onLost = nil
+        producer?.stopProducing()
+        lostProtocol?.connectionLost(reason: reason)
+        onLost?(reason)
+    }
+
+    /// The reactor is shutting down: ends the connection now with
+    /// `reason`, or delivers at once the loss that waited for the next turn.
+    func closeForShutdown(reason: Failure) {
+        if let pendingLoss {
+            deliverLoss(pendingLoss.reason)
+        } else if state == .disconnected {
+            reactor.forgetConnection(self)
+        } else {
+            lose(reason, later: false)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import DequeModule
+
+/// The bytes a stream transport has accepted but the kernel has not yet
+/// taken: arrays queued by `write`, handed to the engine in batches of at
+/// most one vectored system call each. Counts every byte from `write`
+/// until its send completed, which is what producer flow control watches.
+/// Reactor thread only.
+struct StreamWriteBuffer {
+    /// Arrays written and not yet handed to the engine, oldest first.
+    private var queued: Deque<[UInt8]> = []
+    /// Bytes of the batch the engine is sending.
+    private var inFlightBytes = 0
+    /// Bytes queued plus bytes in flight.
+    private(set) var bufferedBytes = 0
+
+    /// `true` when every byte written was sent.
+    var isEmpty: Bool { bufferedBytes == 0 }
+
+    /// `true` while a batch is with the engine.
+    var isSending: Bool { inFlightBytes > 0 }
+
+    /// Queues `data`; empty arrays are dropped (they would only cost an
+    /// iovec entry).
+    mutating func append(_ data: [UInt8]) {
+        guard !data.isEmpty else { return }
+        queued.append(data)
+        bufferedBytes += data.count
+    }
+
+    /// Takes the next batch (at most `maximumCount` arrays, in order) and
+    /// marks it in flight, or returns `nil` when nothing is queued or a
+    /// batch is already in flight.
+    mutating func takeBatch(maximumCount: Int) -> [[UInt8]]? {
+        guard !isSending, !queued.isEmpty else { return nil }
+        let count = min(maximumCount, queued.count)
+        var batch: [[UInt8]] = []
+        batch.reserveCapacity(count)
+        for _ in 0..<count {
+            let data = queued.removeFirst()
+            inFlightBytes += data.count
+            batch.append(data)
+        }
+        return batch
+    }
+
+    /// The batch in flight was sent completely.
+    mutating func acknowledgeBatch() {
+        bufferedBytes -= inFlightBytes
+        inFlightBytes = 0
+    }
+
+    /// Drops everything, in flight or queued (the connection is gone).
+    mutating func removeAll() {
+        queued.removeAll()
+        inFlightBytes = 0
+        bufferedBytes = 0
+    }
+}
