@@ -62,7 +62,7 @@ public enum ExampleCommandLine {
         listen: (_ reactor: Reactor, _ port: Int, _ extra: [String]) throws -> any ListeningPort
     ) -> Never {
         exitAfter(name, usage: usage) {
-            guard arguments.count <= 1 + maxExtra else { throw UsageError("too many arguments") }
+            guard arguments.count - 1 <= maxExtra else { throw UsageError("too many arguments") }
             let port = try arguments.first.map(parsePort) ?? defaultPort
             let reactor = try makeReactor()
             let listening = try listen(reactor, port, Array(arguments.dropFirst()))
@@ -74,8 +74,8 @@ public enum ExampleCommandLine {
     /// Runs a client program: `NAME LEADING... [HOST] [PORT]`. The first
     /// `leading` arguments are required (a client's name, say); the host
     /// and port default to `defaultHost` and `defaultPort`. Makes the
-    /// reactor, calls `start` (which connects and arranges how the reactor
-    /// stops), prints `NAME: connecting to HOST:PORT (reactor: BACKEND)`,
+    /// reactor, prints `NAME: connecting to HOST:PORT (reactor: BACKEND)`,
+    /// calls `start` (which connects and arranges how the reactor stops),
     /// runs the reactor, then prints what `start`'s returned function
     /// reports. Exit statuses as
     /// ``serve(_:usage:defaultPort:maxExtra:arguments:listen:)``.
@@ -93,8 +93,8 @@ public enum ExampleCommandLine {
             let host = rest.first ?? defaultHost
             let port = try rest.dropFirst().first.map(parsePort) ?? defaultPort
             let reactor = try makeReactor()
-            let summary = try start(reactor, host, port, Array(arguments.prefix(leading)))
             say("\(name): connecting to \(host):\(port) (reactor: \(reactor.backend))")
+            let summary = try start(reactor, host, port, Array(arguments.prefix(leading)))
             try reactor.run()
             for line in summary() { say(line) }
         }
