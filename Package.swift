@@ -6,6 +6,13 @@
 // TorsionProtocols and TorsionTesting build only on TorsionCore.
 import PackageDescription
 
+/// The runnable seed examples (`swift run NAME`), one per example of the
+/// seed write-ups; each is Examples/NAME/main.swift over SeedExamples.
+let seedPrograms = [
+    "echo-server", "echo-client", "qotd-server", "limited-echo-server", "answer-server", "logging-server",
+    "finger-server", "spreader-server", "spreader-client", "quote-server", "quote-client", "chat-server",
+]
+
 let package = Package(
     name: "Torsion",
     platforms: [.macOS(.v15)],
@@ -72,7 +79,7 @@ let package = Package(
         ),
         .target(
             name: "SeedExamples",
-            dependencies: ["TorsionCore", "TorsionProtocols"],
+            dependencies: ["TorsionCore", "TorsionProtocols", "TorsionPosix"],
             path: "Examples/SeedExamples"
         ),
         .testTarget(
@@ -88,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SeedExamplesTests",
-            dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore"]
+            dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore", "TorsionPosix"]
         ),
         .testTarget(
             name: "TorsionPosixTests",
@@ -105,6 +112,9 @@ let package = Package(
             name: "TorsionTestingTests",
             dependencies: ["TorsionTesting", "TorsionCore"]
         ),
-    ],
+    ]
+        + seedPrograms.map { name in
+            .executableTarget(name: name, dependencies: ["SeedExamples"], path: "Examples/\(name)")
+        },
     swiftLanguageModes: [.v6]
 )

@@ -75,6 +75,10 @@ public enum EchoExample {
         /// The message each client sends.
         public let message: String
 
+        /// The client built for the connection, `nil` until it is
+        /// established.
+        public private(set) var client: EchoClient?
+
         /// The reason passed to `clientConnectionLost` or
         /// `clientConnectionFailed`, once one was called.
         public private(set) var endReason: Failure?
@@ -90,10 +94,11 @@ public enum EchoExample {
             self.message = message
         }
 
-        /// Returns a new ``EchoClient``.
+        /// Returns a new ``EchoClient`` and keeps it as ``client``.
         public override func buildProtocol(address: any Address) -> Protocol? {
             let client = EchoClient(message: message)
             client.factory = self
+            self.client = client
             return client
         }
 

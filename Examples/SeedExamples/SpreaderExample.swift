@@ -126,18 +126,25 @@ public enum SpreaderExample {
             self.interval = interval
         }
 
-        /// Records `data` and schedules a hello.
+        /// Reports the connection ("Connected to the server!").
+        public override func connectionMade() {
+            report("Connected to the server!")
+        }
+
+        /// Records and reports `data`, and schedules a hello.
         public override func dataReceived(_ data: [UInt8]) {
+            report("got messages: \(String(decoding: data, as: UTF8.self))")
             lastMessage = data
             messageCount += 1
             pendingHellos.removeAll { !$0.isActive }
             pendingHellos.append(reactor.callLater(interval) { [weak self] in self?.sayHello() })
         }
 
-        /// Cancels the hellos not yet said.
+        /// Cancels the hellos not yet said and reports the disconnection.
         public override func connectionLost(reason: Failure) {
             for call in pendingHellos where call.isActive { try? call.cancel() }
             pendingHellos.removeAll()
+            report("Disconnected from the server!")
             super.connectionLost(reason: reason)
         }
 
@@ -146,6 +153,10 @@ public enum SpreaderExample {
         public func sayHello() {
             guard connected else { return }
             transport?.write("hello, I'm \(name) at \(reactor.seconds())")
+        }
+
+        private func report(_ line: String) {
+            (factory as? EchoClientFactory)?.report?(line)
         }
     }
 
@@ -158,6 +169,17 @@ public enum SpreaderExample {
         /// The clock given to the client.
         public let reactor: any ReactorTime
 
+        /// The delay before each of the client's hellos; the seed uses 5
+        /// seconds.
+        public let interval: Double
+
+        /// Receives each line the seed's client prints (`started to
+        /// connect.`, `Connected to the server!`, `got messages: DATA`,
+        /// `Disconnected from the server!`, `Lost connection. Reason:
+        /// REASON`, `Connection failed. Reason: REASON`); `nil` keeps the
+        /// client quiet.
+        public var report: ((String) -> Void)?
+
         /// The last client built (the seed's `self.protocol`).
         public private(set) var client: Echo?
 
@@ -168,20 +190,23 @@ public enum SpreaderExample {
         /// `clientConnectionFailed`, once one was called.
         public private(set) var endReason: Failure?
 
-        /// Makes a factory for a client named `name` on `reactor`'s clock.
-        public init(name: String, reactor: any ReactorTime) {
+        /// Makes a factory for a client named `name` on `reactor`'s clock,
+        /// saying hello `interval` seconds after each message.
+        public init(name: String, reactor: any ReactorTime, interval: Double = 5) {
             self.name = name
             self.reactor = reactor
+            self.interval = interval
         }
 
         /// Counts the attempt ("started to connect.").
         public override func startedConnecting(_ connector: any Connector) {
             connectionAttempts += 1
+            report?("started to connect.")
         }
 
         /// Builds and remembers an ``Echo``.
         public override func buildProtocol(address: any Address) -> Protocol? {
-            let echo = Echo(name: name, reactor: reactor)
+            let echo = Echo(name: name, reactor: reactor, interval: interval)
             echo.factory = self
             client = echo
             return echo
@@ -190,11 +215,13 @@ public enum SpreaderExample {
         /// Records `reason` ("Lost connection.").
         public override func clientConnectionLost(_ connector: any Connector, reason: Failure) {
             endReason = reason
+            report?("Lost connection. Reason: \(reason.errorMessage)")
         }
 
         /// Records `reason` ("Connection failed.").
         public override func clientConnectionFailed(_ connector: any Connector, reason: Failure) {
             endReason = reason
+            report?("Connection failed. Reason: \(reason.errorMessage)")
         }
     }
 }

@@ -132,6 +132,32 @@ struct SpreaderExampleTests {
         #expect(transport.valueString == "hello, I'm Alice at 2.0")
     }
 
+    @Test("The client factory gives its clients its hello interval and reports what the seed prints")
+    func clientFactoryIntervalAndReport() throws {
+        let reactor = MemoryReactorClock()
+        try reactor.run()
+        let factory = SpreaderExample.EchoClientFactory(name: "Ann", reactor: reactor, interval: 2)
+        var lines: [String] = []
+        factory.report = { lines.append($0) }
+        let connector = try #require(
+            reactor.connectTCP(host: "127.0.0.1", port: 8006, factory: factory, timeout: 30, bindAddress: nil)
+                as? MemoryConnector)
+        let echo = try #require(try connector.completeConnection() as? SpreaderExample.Echo)
+        let transport = try #require(connector.transport)
+        echo.receive("hi")
+        reactor.advance(1.5)
+        #expect(transport.value().isEmpty)
+        reactor.advance(0.5)
+        #expect(transport.valueString == "hello, I'm Ann at 2.0")
+        try connector.connectionLost()
+        #expect(
+            lines == [
+                "started to connect.", "Connected to the server!", "got messages: hi",
+                "Disconnected from the server!",
+                "Lost connection. Reason: \(try #require(factory.endReason).errorMessage)",
+            ])
+    }
+
     @Test("The client factory counts attempts and records how the connection ended")
     func clientFactoryEvents() throws {
         let reactor = MemoryReactorClock()
