@@ -77,6 +77,10 @@ let package = Package(
             dependencies: ["TorsionPosix", "TorsionCore"]
         ),
         .testTarget(
+            name: "ReactorConformanceTests",
+            dependencies: ["TorsionPosix", "TorsionCore"]
+        ),
+        .testTarget(
             name: "TorsionTestingTests",
             dependencies: ["TorsionTesting", "TorsionCore"]
         ),
