@@ -1,0 +1,164 @@
+import Glibc
+import Testing
+import TorsionCore
+
+@testable import TorsionPosix
+
+/// `true` when `::1` can be bound (containers often disable IPv6).
+let ipv6LoopbackWorks: Bool = {
+    guard let descriptor = try? Socket.makeSocket(family: AF_INET6, kind: .stream) else { return false }
+    defer { close(descriptor) }
+    return (try? Socket.bind(descriptor, to: .ipv6(IPv6Address(host: "::1", port: 0)))) != nil
+}()
+
+@Suite("TCP: ports and addresses on every backend")
+struct TCPTests {
+    /// What each end of one connection saw.
+    struct Ends {
+        var listening: (any Address)?
+        var serverHost: (any Address)?
+        var serverPeer: (any Address)?
+        var clientHost: (any Address)?
+        var clientPeer: (any Address)?
+        var factoryPeer: (any Address)?
+    }
+
+    /// Listens on port 0 of `interface`, connects to it from `host`, and
+    /// records the addresses each end reports.
+    func exchangeAddresses(_ reactor: Reactor, interface: String) throws -> Ends {
+        var ends = Ends()
+        let server = RecordingServerFactory()
+        let client = RecordingClientFactory()
+        let network = try streams(reactor)
+        let port = try network.listenTCP(0, factory: server, backlog: 50, interface: interface)
+        ends.listening = port.host
+        let bothLost = Countdown(2) { stopListening([port], thenStop: reactor) }
+        server.configure = { proto in
+            proto.onMade = { proto in
+                ends.serverHost = proto.transport?.host
+                ends.serverPeer = proto.transport?.peer
+                proto.transport?.loseConnection()
+            }
+            proto.onLost = { _, _ in bothLost.tick() }
+        }
+        client.configure = { proto in
+            proto.onMade = { proto in
+                ends.clientHost = proto.transport?.host
+                ends.clientPeer = proto.transport?.peer
+            }
+            proto.onLost = { _, _ in bothLost.tick() }
+        }
+        reactor.callWhenRunning {
+            network.connectTCP(host: interface, port: portNumber(port.host), factory: client, timeout: 10, bindAddress: nil)
+        }
+        try reactor.run()
+        ends.factoryPeer = server.peers.first
+        server.configure = { _ in }
+        client.configure = { _ in }
+        return ends
+    }
+
+    @Test("listenTCP on port 0 reports the chosen port; both ends agree on host and peer (IPv4)", arguments: Backend.available)
+    func portZeroIPv4(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let ends = try exchangeAddresses(reactor, interface: "127.0.0.1")
+            let listening = try #require(ends.listening as? IPv4Address)
+            #expect(listening.host == "127.0.0.1")
+            #expect(listening.port > 0)
+            let serverHost = try #require(ends.serverHost as? IPv4Address)
+            let clientPeer = try #require(ends.clientPeer as? IPv4Address)
+            let clientHost = try #require(ends.clientHost as? IPv4Address)
+            let serverPeer = try #require(ends.serverPeer as? IPv4Address)
+            #expect(serverHost == listening)
+            #expect(clientPeer == listening)
+            #expect(serverPeer == clientHost)
+            #expect(clientHost.host == "127.0.0.1" && clientHost.port > 0)
+            #expect((ends.factoryPeer as? IPv4Address) == clientHost)
+        }
+    }
+
+    @Test(
+        "listenTCP on port 0 of ::1 listens on IPv6 and reports the chosen port",
+        .enabled(if: ipv6LoopbackWorks, "IPv6 loopback is disabled on this host"),
+        arguments: Backend.available)
+    func portZeroIPv6(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let ends = try exchangeAddresses(reactor, interface: "::1")
+            let listening = try #require(ends.listening as? IPv6Address)
+            #expect(listening.host == "::1")
+            #expect(listening.port > 0)
+            let clientPeer = try #require(ends.clientPeer as? IPv6Address)
+            let serverPeer = try #require(ends.serverPeer as? IPv6Address)
+            let clientHost = try #require(ends.clientHost as? IPv6Address)
+            #expect(clientPeer.port == listening.port)
+            #expect(serverPeer.port == clientHost.port)
+        }
+    }
+
+    @Test(
+        "listening on a port in use fails with CannotListenError; after stopListening it can be bound again",
+        arguments: Backend.available)
+    func bindConflict(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let network = try streams(reactor)
+            let first = try network.listenTCP(0, factory: RecordingServerFactory(), backlog: 50, interface: "127.0.0.1")
+            let number = portNumber(first.host)
+            let error = try #require(throws: CannotListenError.self) {
+                try network.listenTCP(number, factory: RecordingServerFactory(), backlog: 50, interface: "127.0.0.1")
+            }
+            #expect(error.port == String(number))
+            var again: (any ListeningPort)?
+            reactor.callWhenRunning {
+                first.stopListening().addBoth { (_: Result<Void, Failure>) in
+                    do {
+                        let port = try network.listenTCP(
+                            number, factory: RecordingServerFactory(), backlog: 50, interface: "127.0.0.1")
+                        again = port
+                        stopListening([port], thenStop: reactor)
+                    } catch {
+                        Issue.record(error)
+                        try? reactor.stop()
+                    }
+                }
+            }
+            try reactor.run()
+            #expect(again.map { portNumber($0.host) } == number)
+        }
+    }
+
+    @Test("TCP transports disable Nagle by default; keep-alive can be switched on and off", arguments: Backend.available)
+    func socketOptions(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let scenario = StreamScenario(reactor, .tcp)
+            var noDelay: [Bool] = []
+            var keepAlive: [Bool] = []
+            let bothLost = Countdown(2) { scenario.finish() }
+            func inspect(_ proto: RecordingProtocol) {
+                guard let transport = proto.transport as? any TCPTransport else {
+                    Issue.record("not a TCPTransport: \(String(describing: proto.transport))")
+                    return
+                }
+                noDelay.append(transport.tcpNoDelay)
+                keepAlive.append(transport.tcpKeepAlive)
+                transport.tcpKeepAlive = true
+                keepAlive.append(transport.tcpKeepAlive)
+                transport.tcpNoDelay = false
+                noDelay.append(transport.tcpNoDelay)
+            }
+            scenario.server.configure = { proto in
+                proto.onMade = { inspect($0) }
+                proto.onLost = { _, _ in bothLost.tick() }
+            }
+            scenario.client.configure = { proto in
+                proto.onMade = { proto in
+                    inspect(proto)
+                    proto.transport?.loseConnection()
+                }
+                proto.onLost = { _, _ in bothLost.tick() }
+            }
+            try scenario.run()
+            #expect(noDelay == [true, false, true, false])
+            #expect(keepAlive == [false, true, false, true])
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Glibc
+import Testing
+import TorsionCore
+
+@testable import TorsionPosix
+
+/// Whether something exists at `path` (a socket file, here).
+private func exists(_ path: String) -> Bool {
+    var status = stat()
+    return lstat(path, &status) == 0
+}
+
+/// The permission bits of the file at `path`, or nil when absent.
+private func permissions(_ path: String) -> UInt32? {
+    var status = stat()
+    guard lstat(path, &status) == 0 else { return nil }
+    return UInt32(status.st_mode) & 0o777
+}
+
+@Suite("UNIX sockets: abstract names, socket files, modes on every backend")
+struct UNIXTests {
+    /// Listens on `name`, connects a client that sends "ping" and waits for
+    /// "pong", and returns what each end reported as addresses.
+    func pingPong(_ reactor: Reactor, name: String, mode: UInt32 = 0o666) throws -> [String: (any Address)?] {
+        let network = try streams(reactor)
+        let server = RecordingServerFactory()
+        let client = RecordingClientFactory()
+        let port = try network.listenUNIX(name, factory: server, backlog: 50, mode: mode)
+        var seen: [String: (any Address)?] = ["listening": port.host]
+        let bothLost = Countdown(2) { stopListening([port], thenStop: reactor) }
+        server.configure = { proto in
+            proto.onMade = { proto in seen["serverHost"] = proto.transport?.host }
+            proto.onData = { proto, _ in
+                if proto.received == Array("ping".utf8) {
+                    proto.transport?.write(Array("pong".utf8))
+                    proto.transport?.loseConnection()
+                }
+            }
+            proto.onLost = { _, _ in bothLost.tick() }
+        }
+        client.configure = { proto in
+            proto.onMade = { proto in
+                seen["clientPeer"] = proto.transport?.peer
+                proto.transport?.write(Array("ping".utf8))
+            }
+            proto.onLost = { proto, _ in
+                seen["clientReceived"] = UNIXAddress(String(decoding: proto.received, as: UTF8.self))
+                bothLost.tick()
+            }
+        }
+        reactor.callWhenRunning { network.connectUNIX(name, factory: client, timeout: 10) }
+        try reactor.run()
+        server.configure = { _ in }
+        client.configure = { _ in }
+        return seen
+    }
+
+    @Test(
+        "an abstract-namespace name listens and connects without a file; both ends report the name",
+        arguments: Backend.available)
+    func abstractName(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let name = uniqueAbstractName()
+            let seen = try pingPong(reactor, name: name)
+            let listening = try #require(seen["listening"] as? UNIXAddress)
+            #expect(listening.isAbstract)
+            #expect(listening.name == name)
+            #expect((seen["serverHost"] as? UNIXAddress)?.name == name)
+            #expect((seen["clientPeer"] as? UNIXAddress)?.name == name)
+            #expect((seen["clientReceived"] as? UNIXAddress)?.name == "pong")
+        }
+    }
+
+    @Test(
+        "a stale socket file is replaced, a live one refused with CannotListenError, the file removed on stopListening",
+        arguments: Backend.available)
+    func staleSocketFile(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let path = uniqueSocketPath()
+            defer { unlink(path) }
+            // A server that died: its socket file stays, nobody listens.
+            let dead = try Socket.makeListeningSocket(on: .unix(UNIXAddress(path)), backlog: 1)
+            close(dead)
+            #expect(exists(path))
+            let network = try streams(reactor)
+            let live = try network.listenUNIX(path, factory: RecordingServerFactory(), backlog: 50, mode: 0o666)
+            let error = try #require(throws: CannotListenError.self) {
+                try network.listenUNIX(path, factory: RecordingServerFactory(), backlog: 50, mode: 0o666)
+            }
+            #expect(error.port == path)
+            #expect(exists(path), "refusing to listen must not remove the live socket file")
+            live.stopListening()
+            #expect(!exists(path))
+            // The replaced path serves connections.
+            let seen = try pingPong(reactor, name: path)
+            #expect((seen["clientReceived"] as? UNIXAddress)?.name == "pong")
+            #expect((seen["listening"] as? UNIXAddress)?.name == path)
+            #expect(!exists(path))
+        }
+    }
+
+    @Test("listenUNIX applies the mode to the socket file", arguments: Backend.available)
+    func socketFileMode(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let path = uniqueSocketPath()
+            defer { unlink(path) }
+            let network = try streams(reactor)
+            let port = try network.listenUNIX(path, factory: RecordingServerFactory(), backlog: 50, mode: 0o600)
+            #expect(permissions(path) == 0o600)
+            var removed = false
+            reactor.callWhenRunning {
+                port.stopListening().addBoth { (_: Result<Void, Failure>) in
+                    removed = !exists(path)
+                    try? reactor.stop()
+                }
+            }
+            try reactor.run()
+            #expect(removed)
+        }
+    }
+}
