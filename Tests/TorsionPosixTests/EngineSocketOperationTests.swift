@@ -19,7 +19,7 @@ private func connectedClient(to address: SocketAddress) throws -> Int32 {
 
 /// A loopback listener and a fresh TCP socket to connect to it.
 private func listenerAndUnconnectedClient() throws -> (listener: Int32, client: Int32) {
-    let listener = try Socket.makeListeningSocket(on: .ipv4(IPv4Address(host: "127.0.0.1", port: 0)), backlog: 8)
+    let listener = try LoopbackListener().descriptor
     do {
         return (listener, try Socket.makeSocket(family: AF_INET, kind: .stream))
     } catch {
@@ -33,9 +33,9 @@ struct EngineSocketOperationTests {
     @Test("accept delivers every queued connection until cancelAccept", arguments: Backend.available)
     func multishotAccept(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
-        let listener = try Socket.makeListeningSocket(on: .ipv4(IPv4Address(host: "127.0.0.1", port: 0)), backlog: 8)
+        let loopback = try LoopbackListener()
+        let (listener, address) = (loopback.descriptor, loopback.address)
         defer { close(listener) }
-        let address = try Socket.localAddress(listener)
         var accepted: [Int32] = []
         try reactor.engine.accept(listener) { result in
             guard case .accepted(let descriptor, _) = result else {
@@ -65,9 +65,9 @@ struct EngineSocketOperationTests {
     @Test("a handler that cancels accepting gets nothing more, even from the same turn", arguments: Backend.available)
     func cancelFromHandler(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
-        let listener = try Socket.makeListeningSocket(on: .ipv4(IPv4Address(host: "127.0.0.1", port: 0)), backlog: 8)
+        let loopback = try LoopbackListener()
+        let (listener, address) = (loopback.descriptor, loopback.address)
         defer { close(listener) }
-        let address = try Socket.localAddress(listener)
         let clients = try (0..<2).map { _ in try connectedClient(to: address) }
         defer { clients.forEach { close($0) } }
         var deliveries = 0
@@ -85,9 +85,10 @@ struct EngineSocketOperationTests {
     @Test("an accept error is delivered and the next accept is tried in the same turn", arguments: Backend.available)
     func errorThenRetry(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)
-        let listener = try Socket.makeListeningSocket(on: .ipv4(IPv4Address(host: "127.0.0.1", port: 0)), backlog: 8)
+        let loopback = try LoopbackListener()
+        let listener = loopback.descriptor
         defer { close(listener) }
-        let client = try connectedClient(to: Socket.localAddress(listener))
+        let client = try connectedClient(to: loopback.address)
         defer { close(client) }
         let engine = try #require(reactor.engine as? any AcceptCallReplaceable)
         var failNext = true

@@ -4,9 +4,9 @@ import TorsionCore
 
 @testable import TorsionPosix
 
-/// Turns the loop until `condition` holds, under a watchdog: the wait for
-/// each turn is bounded by the I/O or timer that ends it, and the whole
-/// loop by a 10 s watchdog timer that records a failure and stops turning.
+/// Turns the loop until `condition` holds, under a watchdog: each wait ends
+/// with the I/O or the timer that comes first, and the whole loop with a
+/// 10 s watchdog timer that records a failure and stops turning.
 /// Returns whether the condition was met.
 @discardableResult
 func turn(
@@ -14,7 +14,13 @@ func turn(
 ) throws -> Bool {
     let watchdog = armWatchdog(reactor, sourceLocation: sourceLocation)
     while !condition() && watchdog.isActive {
-        reactor.iterate(delay: 10)
+        // `iterate` runs the due timers, then waits for I/O up to its
+        // delay: run what is due first, then wait no longer than the next
+        // timer, so a condition a timer meets is seen at once.
+        reactor.iterate(delay: 0)
+        if condition() { break }
+        let untilNextTimer = reactor.timers.nextDeadline.map { $0 - reactor.seconds() } ?? 10
+        reactor.iterate(delay: max(0, min(untilNextTimer, 10)))
     }
     if watchdog.isActive { try watchdog.cancel() }
     return condition()
@@ -45,9 +51,102 @@ struct RefusingPort {
     }
 }
 
+/// A plain listening socket on an IPv4 loopback port the system chose;
+/// close ``descriptor`` afterwards.
+struct LoopbackListener {
+    let descriptor: Int32
+    let address: SocketAddress
+    let port: Int
+
+    init(backlog: Int = 8) throws {
+        descriptor = try Socket.makeListeningSocket(
+            on: .ipv4(IPv4Address(host: "127.0.0.1", port: 0)), backlog: backlog)
+        address = try Socket.localAddress(descriptor)
+        guard case .ipv4(let ipv4) = address else { throw SocketAddressError.unsupportedFamily(AF_INET) }
+        port = ipv4.port
+    }
+}
+
 /// `true` when `::1` can be bound (containers often disable IPv6).
 let ipv6LoopbackWorks: Bool = {
     guard let descriptor = try? Socket.makeSocket(family: AF_INET6, kind: .stream) else { return false }
     defer { close(descriptor) }
     return (try? Socket.bind(descriptor, to: .ipv6(IPv6Address(host: "::1", port: 0)))) != nil
 }()
+
+/// A server factory that records its lifecycle and builds protocols from
+/// `make` (none by default: connections are refused and closed).
+final class LifecycleFactory: Factory {
+    var events: [String] = []
+    var built: [any Address] = []
+    var make: () -> Protocol? = { nil }
+
+    override func buildProtocol(address: any Address) -> Protocol? {
+        built.append(address)
+        let made = make()
+        made?.factory = self
+        return made
+    }
+
+    override func startFactory() { events.append("start") }
+    override func stopFactory() { events.append("stop") }
+}
+
+/// A client factory that records every call, in order, and runs the
+/// optional reactions.
+final class RecordingClientFactory: ClientFactory {
+    var events: [String] = []
+    var failures: [Failure] = []
+    var losses: [Failure] = []
+    var make: () -> Protocol? = { Protocol() }
+    var onStartedConnecting: (any Connector) -> Void = { _ in }
+    var onFailed: (any Connector, Failure) -> Void = { _, _ in }
+    var onLost: (any Connector, Failure) -> Void = { _, _ in }
+
+    override func buildProtocol(address: any Address) -> Protocol? {
+        events.append("build")
+        return make()
+    }
+
+    override func startFactory() { events.append("start") }
+    override func stopFactory() { events.append("stop") }
+
+    override func startedConnecting(_ connector: any Connector) {
+        events.append("startedConnecting")
+        onStartedConnecting(connector)
+    }
+
+    override func clientConnectionFailed(_ connector: any Connector, reason: Failure) {
+        events.append("failed")
+        failures.append(reason)
+        onFailed(connector, reason)
+    }
+
+    override func clientConnectionLost(_ connector: any Connector, reason: Failure) {
+        events.append("lost")
+        losses.append(reason)
+        onLost(connector, reason)
+    }
+}
+
+/// A nonblocking client socket connected (or connecting) to `address`;
+/// the caller closes it.
+func rawClient(to address: SocketAddress) throws -> Int32 {
+    let client = try Socket.makeSocket(family: address.family, kind: .stream)
+    do {
+        _ = try Socket.connect(client, to: address)
+    } catch {
+        close(client)
+        throw error
+    }
+    return client
+}
+
+/// Reads what is available on a nonblocking `descriptor`: `nil` when
+/// nothing is there yet (`EAGAIN`), `[]` at end of file or reset.
+func readAvailable(_ descriptor: Int32) -> [UInt8]? {
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+    if count < 0 { return errno == EAGAIN || errno == EWOULDBLOCK ? nil : [] }
+    return Array(buffer.prefix(count))
+}

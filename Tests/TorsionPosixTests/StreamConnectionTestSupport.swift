@@ -155,3 +155,17 @@ func expectNoTransportLeaks(_ reactor: Reactor, sourceLocation: SourceLocation =
     #expect(reactor.ownedDescriptorCount == 0, "owned descriptors left", sourceLocation: sourceLocation)
     #expect(reactor.liveConnectionCount == 0, "live connections left", sourceLocation: sourceLocation)
 }
+
+/// Turns the loop of a reactor that is not running until `condition`
+/// holds, under a watchdog timer: if it fires first, the test fails
+/// instead of hanging. Each turn waits for I/O at most 50 ms.
+func iterate(
+    _ reactor: Reactor, until condition: () -> Bool, limit: Double = 10,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let expired = ReactorOwned(false)
+    let watchdog = reactor.callLater(limit) { expired.value = true }
+    while !condition() && !expired.value { reactor.iterate(delay: 0.05) }
+    #expect(!expired.value, "watchdog: the condition did not hold after \(limit) s", sourceLocation: sourceLocation)
+    if watchdog.isActive { try? watchdog.cancel() }
+}

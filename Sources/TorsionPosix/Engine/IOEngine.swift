@@ -3,12 +3,13 @@
 /// The reactor never calls a poller: it asks its engine to watch
 /// descriptors, to wait for the next batch of events (dispatching them to
 /// the handlers given to ``watch(_:interest:handler:)``), and to be woken
-/// from another thread (for timers, `callFromThread` and `ReactorFDSet`),
-/// and it asks it for the completion-style operations of the design
-/// (accept, connect, receive, send vectored):
-/// ``ReadinessEngine`` emulates them with a nonblocking syscall on
-/// readiness, and an io_uring engine submits them natively — the
-/// transports above do not know which.
+/// from another thread (timers, `callFromThread` and `ReactorFDSet` need
+/// no more). Ports, connectors and stream transports use the
+/// completion-style operations (``accept(_:handler:)``,
+/// ``connect(_:to:completion:)``, ``receive(_:handler:)``,
+/// ``send(_:buffers:descriptors:completion:)``): ``ReadinessEngine``
+/// emulates them with a nonblocking syscall on readiness, an io_uring
+/// engine submits them natively — the transports above do not know which.
 ///
 /// Loop thread only, except ``waker``.
 protocol IOEngine: AnyObject {
@@ -94,14 +95,31 @@ protocol IOEngine: AnyObject {
     func cancelReceive(_ fd: Int32)
 
     /// Sends every byte of `buffers`, in order, on the stream socket `fd`,
-    /// as few vectored system calls as possible. One send per fd at a time:
-    /// call again only after the previous one completed.
+    /// as few vectored system calls as possible. `descriptors` (at most
+    /// ``maximumDescriptorsPerSend``, for UNIX sockets) travel with the
+    /// first bytes as SCM_RIGHTS; the caller keeps them open until the
+    /// send completed or was cancelled, then closes its copies. One send
+    /// per fd at a time: call again only after the previous one completed.
     ///
     /// - Returns: the result when the send finished at once (`completion`
     ///   is then never called), or `nil` when it is in progress:
     ///   `completion` is called later from ``wait(timeout:)``, unless
     ///   ``unwatch(_:)`` cancels it first.
-    func send(_ fd: Int32, buffers: [[UInt8]], completion: @escaping (SendResult) -> Void) -> SendResult?
+    func send(
+        _ fd: Int32, buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void
+    ) -> SendResult?
+}
+
+/// The most descriptors one send passes: Linux's SCM_MAX_FD (253), the
+/// kernel's limit for one SCM_RIGHTS message.
+let maximumDescriptorsPerSend = 253
+
+extension IOEngine {
+    /// Sends `buffers` without descriptors; see
+    /// ``IOEngine/send(_:buffers:descriptors:completion:)``.
+    func send(_ fd: Int32, buffers: [[UInt8]], completion: @escaping (SendResult) -> Void) -> SendResult? {
+        send(fd, buffers: buffers, descriptors: [], completion: completion)
+    }
 }
 
 /// One delivery of ``IOEngine/receive(_:handler:)``.

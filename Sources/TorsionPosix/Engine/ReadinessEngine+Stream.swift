@@ -25,6 +25,9 @@ final class StreamOperations {
 struct PendingSend {
     /// Everything the send was asked to write.
     let buffers: [[UInt8]]
+    /// Descriptors still to pass with the next bytes (SCM_RIGHTS); emptied
+    /// once a call wrote at least one byte, which carried them.
+    var descriptors: [Int32]
     /// The first buffer not completely written.
     var index = 0
     /// Bytes of `buffers[index]` already written.
@@ -87,8 +90,11 @@ extension ReadinessEngine {
         try? updateStreamInterest(fd, operations)
     }
 
-    func send(_ fd: Int32, buffers: [[UInt8]], completion: @escaping (SendResult) -> Void) -> SendResult? {
-        var pending = PendingSend(buffers: buffers, completion: completion)
+    func send(
+        _ fd: Int32, buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void
+    ) -> SendResult? {
+        precondition(descriptors.count <= maximumDescriptorsPerSend, "more descriptors than one send passes")
+        var pending = PendingSend(buffers: buffers, descriptors: descriptors, completion: completion)
         switch writeVectored(fd, &pending) {
         case .finished: return .sent(pending.total)
         case .failed(let error): return .failed(error)
@@ -187,12 +193,15 @@ extension ReadinessEngine {
                 attempted += pending.buffers[position].count
             }
             attempted -= pending.offset
-            let (written, code) = sendChunk(fd, pending.buffers, from: pending.index, count: count, skipping: pending.offset)
+            let (written, code) = sendChunk(
+                fd, pending.buffers, from: pending.index, count: count, skipping: pending.offset,
+                descriptors: pending.descriptors)
             if written < 0 {
                 if code == EINTR { continue }
                 if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
                 return .failed(SystemError(errno: code, call: "sendmsg"))
             }
+            if written > 0 { pending.descriptors = [] }
             advance(&pending, by: written)
             // A short write means the socket buffer is full: the next call
             // would only report EAGAIN, so wait for writability instead.
@@ -219,9 +228,11 @@ extension ReadinessEngine {
     }
 
     /// One `sendmsg` of `count` buffers starting at `start` (the first
-    /// without its first `skip` bytes). Returns the call's result and errno.
+    /// without its first `skip` bytes), with `descriptors` as SCM_RIGHTS
+    /// when there are any. Returns the call's result and errno.
     private func sendChunk(
-        _ fd: Int32, _ buffers: [[UInt8]], from start: Int, count: Int, skipping skip: Int
+        _ fd: Int32, _ buffers: [[UInt8]], from start: Int, count: Int, skipping skip: Int,
+        descriptors: [Int32]
     ) -> (Int, Int32) {
         withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
             // Each array's bytes are only valid inside its withUnsafeBytes,
@@ -233,8 +244,10 @@ extension ReadinessEngine {
                     var message = msghdr()
                     message.msg_iov = vectors.baseAddress
                     message.msg_iovlen = count
-                    let result = sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
-                    return (result, result < 0 ? errno : 0)
+                    return RightsMessage.withControl(passing: descriptors, in: &message) {
+                        let result = sendmsg(fd, &$0, Int32(MSG_NOSIGNAL))
+                        return (result, result < 0 ? errno : 0)
+                    }
                 }
                 return buffers[start + position].withUnsafeBytes { bytes in
                     let offset = position == 0 ? skip : 0
@@ -246,6 +259,44 @@ extension ReadinessEngine {
                 }
             }
             return pin(0)
+        }
+    }
+}
+
+/// Builds the SCM_RIGHTS control message of a `sendmsg`. The CMSG_* macros
+/// are not visible from Swift, so their arithmetic is spelled out: a
+/// header, then the descriptors, each part aligned to `size_t`.
+enum RightsMessage {
+    /// Rounds `length` up to `size_t` alignment (CMSG_ALIGN).
+    private static func aligned(_ length: Int) -> Int {
+        let alignment = MemoryLayout<Int>.size
+        return (length + alignment - 1) & ~(alignment - 1)
+    }
+
+    /// Runs `body` with `message` carrying `descriptors` as SCM_RIGHTS (or
+    /// unchanged when there are none).
+    static func withControl<Result>(
+        passing descriptors: [Int32], in message: inout msghdr, _ body: (inout msghdr) -> Result
+    ) -> Result {
+        guard !descriptors.isEmpty else { return body(&message) }
+        let headerLength = aligned(MemoryLayout<cmsghdr>.size)
+        let dataLength = descriptors.count * MemoryLayout<Int32>.size
+        let space = headerLength + aligned(dataLength)
+        return withUnsafeTemporaryAllocation(byteCount: space, alignment: MemoryLayout<cmsghdr>.alignment) { control in
+            control.initializeMemory(as: UInt8.self, repeating: 0)
+            // SAFETY: the buffer is `space` bytes, aligned for cmsghdr, and
+            // holds the header followed by the descriptors (CMSG_DATA).
+            let header = control.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
+            header.pointee.cmsg_len = headerLength + dataLength
+            header.pointee.cmsg_level = SOL_SOCKET
+            header.pointee.cmsg_type = Int32(SCM_RIGHTS)
+            descriptors.withUnsafeBytes { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: control[headerLength..<headerLength + dataLength])
+                    .copyMemory(from: bytes)
+            }
+            message.msg_control = control.baseAddress
+            message.msg_controllen = space
+            return body(&message)
         }
     }
 }

@@ -48,23 +48,33 @@ public final class TCPConnection: StreamConnection, TCPTransport {
 }
 
 /// A UNIX-domain stream connection (Twisted's `unix.Server` / `unix.Client`
-/// transport). Reactor thread only.
+/// transport); it can pass open descriptors to its peer. Reactor thread
+/// only.
 public final class UNIXConnection: StreamConnection, UNIXTransport {
-    /// Passing descriptors over the connection is not supported yet.
+    /// Passes a duplicate of `descriptor` to the peer (SCM_RIGHTS) with the
+    /// next bytes written: write at least one byte after it. The caller
+    /// keeps `descriptor`; the duplicate is closed once sent or when the
+    /// connection ends. Ignored after the connection ended. Reactor thread
+    /// only.
     ///
-    /// - Throws: ``FileDescriptorPassingUnsupportedError`` always.
+    /// - Throws: ``FileDescriptorQueueFullError`` when 253 descriptors
+    ///   (what one message carries) already wait for bytes, ``SystemError``
+    ///   when `descriptor` cannot be duplicated.
     public func sendFileDescriptor(_ descriptor: Int32) throws {
-        throw FileDescriptorPassingUnsupportedError()
+        try queueDescriptor(descriptor)
     }
 }
 
-/// ``UNIXTransport/sendFileDescriptor(_:)`` was called on a transport that
-/// cannot pass descriptors (SCM_RIGHTS) yet.
-public struct FileDescriptorPassingUnsupportedError: Error, CustomStringConvertible, Equatable {
+/// ``UNIXConnection/sendFileDescriptor(_:)`` was called while as many
+/// descriptors as one message can pass (Linux's SCM_MAX_FD) were waiting
+/// for bytes to travel with: write some bytes first.
+public struct FileDescriptorQueueFullError: Error, CustomStringConvertible, Equatable {
+    /// The number of descriptors that may wait.
+    public let limit: Int
     /// Makes the error.
-    public init() {}
-    /// Explains the limitation.
+    public init(limit: Int) { self.limit = limit }
+    /// Names the limit.
     public var description: String {
-        "FileDescriptorPassingUnsupportedError: this UNIX transport cannot pass file descriptors"
+        "FileDescriptorQueueFullError: \(limit) descriptors already wait for bytes to be written with"
     }
 }

@@ -67,6 +67,10 @@ public class StreamConnection: HalfCloseableTransport {
     private var writeCloseRequested = false
     /// FIN was sent.
     private var writeClosed = false
+    /// Duplicates of descriptors to pass (SCM_RIGHTS) with the next bytes
+    /// written, and those riding with the batch in flight; ours to close.
+    private var queuedDescriptors: [Int32] = []
+    private var inFlightDescriptors: [Int32] = []
     /// The reason `connectionLost` will receive, while its delivery waits
     /// for the next turn, and the delayed call that delivers it.
     private var pendingLoss: (reason: Failure, call: DelayedCall)?
@@ -79,6 +83,10 @@ public class StreamConnection: HalfCloseableTransport {
         self.host = host.address
         self.peer = peer.address
     }
+
+    /// Bytes written and not yet taken by the kernel (what the water marks
+    /// are compared with).
+    var bufferedByteCount: Int { writeBuffer.bufferedBytes }
 
     /// `true` once ``loseConnection()`` or ``abortConnection()`` was called
     /// or the connection ended.
@@ -145,28 +153,32 @@ public class StreamConnection: HalfCloseableTransport {
     }
 
     /// Hands queued batches to the engine until one is in progress or the
-    /// buffer is empty, then does what an empty buffer allows.
+    /// buffer is empty, resumes a paused producer once the buffer is low,
+    /// then does what an empty buffer allows.
     private func flush() {
         guard state == .connected || state == .disconnecting else { return }
         while let batch = writeBuffer.takeBatch(maximumCount: IOVector.maximumCount) {
-            let result = reactor.engine.send(fileDescriptor, buffers: batch) { [weak self] result in
-                self?.sendCompleted(result)
+            inFlightDescriptors = queuedDescriptors
+            queuedDescriptors = []
+            let result = reactor.engine.send(fileDescriptor, buffers: batch, descriptors: inFlightDescriptors) {
+                [weak self] result in self?.sendCompleted(result)
             }
-            guard let result else { return }
+            guard let result else { break }
             guard handleSendResult(result) else { return }
         }
+        resumeProducerBelowLowWater()
         bufferDrained()
     }
 
     private func sendCompleted(_ result: SendResult) {
         guard handleSendResult(result) else { return }
-        resumeProducerBelowLowWater()
         flush()
     }
 
     /// Records a finished send; `false` when it failed and the connection
     /// is lost.
     private func handleSendResult(_ result: SendResult) -> Bool {
+        closeDescriptors(&inFlightDescriptors)
         switch result {
         case .sent:
             writeBuffer.acknowledgeBatch()
@@ -180,7 +192,7 @@ public class StreamConnection: HalfCloseableTransport {
     /// Everything written was sent: ask a pull producer for more, finish a
     /// half-close or a ``loseConnection()``.
     private func bufferDrained() {
-        guard writeBuffer.isEmpty else { return }
+        guard state == .connected || state == .disconnecting, writeBuffer.isEmpty else { return }
         if producer != nil, !producerIsStreaming, pullRequest == nil {
             // On the next turn, not now: a producer that writes at once
             // would otherwise recurse through write and flush without end.
@@ -355,6 +367,27 @@ public class StreamConnection: HalfCloseableTransport {
         if readClosed, state == .connected { lose(Failure(ConnectionDone()), later: false) }
     }
 
+    /// Queues a duplicate of `descriptor` to pass to the peer with the next
+    /// bytes written (UNIX sockets). Ignored after the connection ended.
+    ///
+    /// - Throws: ``FileDescriptorQueueFullError`` when as many descriptors
+    ///   as one message carries already wait for bytes; ``SystemError``
+    ///   when the descriptor cannot be duplicated (`EBADF`, `EMFILE`).
+    func queueDescriptor(_ descriptor: Int32) throws {
+        reactor.assertInIOThread()
+        guard acceptsWrites else { return }
+        guard queuedDescriptors.count < maximumDescriptorsPerSend else {
+            throw FileDescriptorQueueFullError(limit: maximumDescriptorsPerSend)
+        }
+        let duplicate = try retryingInterrupts("fcntl(F_DUPFD_CLOEXEC)") { fcntl(descriptor, F_DUPFD_CLOEXEC, 0) }
+        queuedDescriptors.append(duplicate)
+    }
+
+    private func closeDescriptors(_ descriptors: inout [Int32]) {
+        for descriptor in descriptors { Descriptors.close(descriptor) }
+        descriptors = []
+    }
+
     /// Subclass hook run before an abort closes the descriptor (TCP sets
     /// SO_LINGER to 0 so the close sends RST).
     func prepareAbort() {}
@@ -368,6 +401,8 @@ public class StreamConnection: HalfCloseableTransport {
         guard state != .disconnected else { return }
         state = .disconnected
         writeBuffer.removeAll()
+        closeDescriptors(&inFlightDescriptors)
+        closeDescriptors(&queuedDescriptors)
         cancelPullRequest()
         reactor.closeDescriptor(fileDescriptor)
         if later {
