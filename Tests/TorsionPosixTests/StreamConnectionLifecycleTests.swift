@@ -64,6 +64,28 @@ struct StreamConnectionLifecycleTests {
     }
 
     @Test(
+        "a write to a peer that went away ends the connection with ConnectionLost after write returns",
+        arguments: Backend.available)
+    func writeToVanishedPeer(backend: Backend) throws {
+        let reactor = try Reactor(backend: backend)
+        let (ours, theirs) = try makeSocketPair()
+        let unnamed = SocketAddress.unix(UNIXAddress(nil))
+        let connection = reactor.makeStreamConnection(descriptor: ours, host: unnamed, peer: unnamed)
+        let proto = RecordingProtocol()
+        // Not reading, so the peer's close is found by the write (EPIPE).
+        connection.pauseProducing()
+        connection.start(protocol: proto) { _ in }
+        close(theirs)
+        connection.write(Array("into the void".utf8))
+        #expect(proto.lost.isEmpty)
+        #expect(connection.disconnecting)
+        iterate(reactor) { proto.lost.count == 1 }
+        #expect(lossKind(proto.lost.first) == "lost")
+        #expect(proto.lost.first?.errorMessage.contains(String(cString: strerror(EPIPE))) == true)
+        expectNoTransportLeaks(reactor)
+    }
+
+    @Test(
         "half-close both ways: each side hears writeConnectionLost then readConnectionLost, later writes are ignored",
         arguments: backendsAndPairs)
     func halfCloseBothWays(backend: Backend, kind: PairKind) throws {

@@ -94,6 +94,8 @@ extension ReadinessEngine {
         _ fd: Int32, buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void
     ) -> SendResult? {
         precondition(descriptors.count <= maximumDescriptorsPerSend, "more descriptors than one send passes")
+        // Writing now while another send waits would reorder the bytes.
+        precondition(streams[fd]?.pendingSend == nil, "fd \(fd) already has a send in progress")
         var pending = PendingSend(buffers: buffers, descriptors: descriptors, completion: completion)
         switch writeVectored(fd, &pending) {
         case .finished: return .sent(pending.total)
@@ -101,7 +103,6 @@ extension ReadinessEngine {
         case .wouldBlock: break
         }
         let operations = streams[fd] ?? StreamOperations()
-        precondition(operations.pendingSend == nil, "fd \(fd) already has a send in progress")
         operations.pendingSend = pending
         streams[fd] = operations
         do {

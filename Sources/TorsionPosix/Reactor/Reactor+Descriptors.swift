@@ -30,7 +30,9 @@ extension Reactor {
     }
 
     /// Records that the reactor now owns `fd` and must close it (with
-    /// ``closeDescriptor(_:)``). Reactor thread only.
+    /// ``closeDescriptor(_:)``). Adopting an fd already owned changes
+    /// nothing, so a connector may adopt its socket before handing it to
+    /// ``makeStreamConnection(descriptor:host:peer:)``. Reactor thread only.
     func adoptDescriptor(_ fd: Int32) {
         assertInIOThread()
         ownedTransports.descriptors.insert(fd)

@@ -108,7 +108,7 @@ public class StreamConnection: HalfCloseableTransport {
         self.onLost = onLost
         var refusal: (any Error)?
         do {
-            try startReceiving()
+            if !readingPaused { try startReceiving() }
         } catch {
             refusal = error
         }
@@ -160,9 +160,8 @@ public class StreamConnection: HalfCloseableTransport {
         while let batch = writeBuffer.takeBatch(maximumCount: IOVector.maximumCount) {
             inFlightDescriptors = queuedDescriptors
             queuedDescriptors = []
-            let result = reactor.engine.send(fileDescriptor, buffers: batch, descriptors: inFlightDescriptors) {
-                [weak self] result in self?.sendCompleted(result)
-            }
+            let result = reactor.engine.send(
+                fileDescriptor, buffers: batch, descriptors: inFlightDescriptors, completion: sendCompletion)
             guard let result else { break }
             guard handleSendResult(result) else { return }
         }
@@ -170,13 +169,17 @@ public class StreamConnection: HalfCloseableTransport {
         bufferDrained()
     }
 
+    /// Made once, not per send: the hot path allocates no closure.
+    private lazy var sendCompletion: (SendResult) -> Void = { [weak self] result in self?.sendCompleted(result) }
+
     private func sendCompleted(_ result: SendResult) {
         guard handleSendResult(result) else { return }
         flush()
     }
 
     /// Records a finished send; `false` when it failed and the connection
-    /// is lost.
+    /// is lost. (Losses found while flushing are delivered on the next
+    /// turn: flushing runs inside the protocol's own `write` calls.)
     private func handleSendResult(_ result: SendResult) -> Bool {
         closeDescriptors(&inFlightDescriptors)
         switch result {
@@ -184,7 +187,7 @@ public class StreamConnection: HalfCloseableTransport {
             writeBuffer.acknowledgeBatch()
             return true
         case .failed(let error):
-            lose(Failure(ConnectionLost("\(error)")), later: false)
+            lose(Failure(ConnectionLost("\(error)")), later: true)
             return false
         }
     }
@@ -206,7 +209,7 @@ public class StreamConnection: HalfCloseableTransport {
             closeWriteHalf()
         }
         if state == .disconnecting, producer == nil {
-            lose(Failure(ConnectionDone()), later: false)
+            lose(Failure(ConnectionDone()), later: true)
         }
     }
 
@@ -286,7 +289,7 @@ public class StreamConnection: HalfCloseableTransport {
         do {
             try startReceiving()
         } catch {
-            lose(Failure(error), later: false)
+            lose(Failure(error), later: true)
         }
     }
 
@@ -351,7 +354,8 @@ public class StreamConnection: HalfCloseableTransport {
 
     /// Sends FIN once the buffer is empty; reading continues. The protocol
     /// then hears ``HalfCloseableProtocol/writeConnectionLost()`` if it
-    /// conforms. Later writes are ignored. Reactor thread only.
+    /// conforms — before this returns when nothing was buffered. Later
+    /// writes are ignored. Reactor thread only.
     public func loseWriteConnection() {
         reactor.assertInIOThread()
         guard state == .connected, !writeCloseRequested else { return }
@@ -364,7 +368,7 @@ public class StreamConnection: HalfCloseableTransport {
         // ENOTCONN: the peer is gone already; reading will report it.
         _ = shutdown(fileDescriptor, Int32(SHUT_WR))
         (connectedProtocol as? any HalfCloseableProtocol)?.writeConnectionLost()
-        if readClosed, state == .connected { lose(Failure(ConnectionDone()), later: false) }
+        if readClosed, state == .connected { lose(Failure(ConnectionDone()), later: true) }
     }
 
     /// Queues a duplicate of `descriptor` to pass to the peer with the next
@@ -394,9 +398,11 @@ public class StreamConnection: HalfCloseableTransport {
 
     /// Ends the connection: closes the descriptor now (cancelling the
     /// engine's operations), then delivers `connectionLost` now or, when
-    /// `later`, on the next turn (so a protocol calling
-    /// ``loseConnection()`` or ``abortConnection()`` is not re-entered).
-    /// Only the first call counts.
+    /// `later`, on the next turn. `later` is for every loss that can start
+    /// inside a call from the protocol (write, loseConnection,
+    /// abortConnection, loseWriteConnection, resumeProducing), so the
+    /// protocol is never re-entered; only events from the engine deliver
+    /// at once. Only the first call counts.
     private func lose(_ reason: Failure, later: Bool) {
         guard state != .disconnected else { return }
         state = .disconnected
