@@ -72,13 +72,18 @@ let package = Package(
             name: "SeedExamplesTests",
             dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore"]
         ),
+        .target(
+            name: "ReactorTestSupport",
+            dependencies: ["TorsionPosix", "TorsionCore"],
+            path: "Tests/ReactorTestSupport"
+        ),
         .testTarget(
             name: "TorsionPosixTests",
-            dependencies: ["TorsionPosix", "TorsionCore"]
+            dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
         ),
         .testTarget(
             name: "ReactorConformanceTests",
-            dependencies: ["TorsionPosix", "TorsionCore"]
+            dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
         ),
         .testTarget(
             name: "TorsionTestingTests",

@@ -21,8 +21,8 @@ enum StreamFamily: String, CaseIterable, CustomStringConvertible, Sendable {
     /// unique abstract-namespace name for UNIX (no file to clean up).
     func listen(_ reactor: Reactor, _ factory: Factory, backlog: Int = 50) throws -> any ListeningPort {
         switch self {
-        case .tcp: try streams(reactor).listenTCP(0, factory: factory, backlog: backlog, interface: "127.0.0.1")
-        case .unix: try streams(reactor).listenUNIX(uniqueAbstractName(), factory: factory, backlog: backlog)
+        case .tcp: try reactor.listenTCP(0, factory: factory, backlog: backlog, interface: "127.0.0.1")
+        case .unix: try reactor.listenUNIX(uniqueAbstractName(), factory: factory, backlog: backlog)
         }
     }
 
@@ -39,11 +39,11 @@ enum StreamFamily: String, CaseIterable, CustomStringConvertible, Sendable {
         switch self {
         case .tcp:
             let ip = try #require(address as? IPv4Address, "not an IPv4 address: \(address)")
-            return try streams(reactor).connectTCP(
+            return reactor.connectTCP(
                 host: ip.host, port: ip.port, factory: factory, timeout: 10, bindAddress: nil)
         case .unix:
             let name = try #require((address as? UNIXAddress)?.name, "not a named UNIX address: \(address)")
-            return try streams(reactor).connectUNIX(name, factory: factory, timeout: 10)
+            return reactor.connectUNIX(name, factory: factory, timeout: 10)
         }
     }
 
@@ -76,15 +76,6 @@ enum StreamFamily: String, CaseIterable, CustomStringConvertible, Sendable {
         case .unix: .unix(UNIXAddress(uniqueAbstractName()))
         }
     }
-}
-
-/// The reactor's stream networking through its public protocols.
-func streams(_ reactor: Reactor, sourceLocation: SourceLocation = #_sourceLocation) throws
-    -> any ReactorTCP & ReactorUNIX
-{
-    try #require(
-        reactor as AnyObject as? any ReactorTCP & ReactorUNIX, "Reactor implements neither ReactorTCP nor ReactorUNIX",
-        sourceLocation: sourceLocation)
 }
 
 /// The port number of an IP address (0 for another kind).
@@ -240,7 +231,12 @@ func stopListening(_ ports: [any ListeningPort], thenStop reactor: Reactor) {
 /// Bytes 0, 1, …, 255, 0, 1, … : a payload whose corruption, loss or
 /// reordering shows in a comparison.
 func patternBytes(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
-    (0..<count).map { UInt8(truncatingIfNeeded: $0) &+ seed }
+    // Built from 256-byte blocks: a per-byte closure is slow in debug builds.
+    let block = (0...255).map { UInt8($0) &+ seed }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(count)
+    while bytes.count < count { bytes += block.prefix(count - bytes.count) }
+    return bytes
 }
 
 /// `true` when `failure` is a clean close (Twisted's `ConnectionDone`).

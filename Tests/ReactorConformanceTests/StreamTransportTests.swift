@@ -151,7 +151,7 @@ struct StreamLifecycleTests {
                 // Once the client has said hello, so its connection is
                 // established on both ends before the reset arrives.
                 proto.onData = { proto, _ in
-                    proto.transport?.write(patternBytes(size))
+                    proto.transport?.write([UInt8](repeating: 0x61, count: size))
                     proto.transport?.abortConnection()
                     proto.transport?.abortConnection()
                     proto.transport?.loseConnection()

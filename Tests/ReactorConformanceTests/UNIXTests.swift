@@ -22,7 +22,7 @@ struct UNIXTests {
     /// Listens on `name`, connects a client that sends "ping" and waits for
     /// "pong", and returns what each end reported as addresses.
     func pingPong(_ reactor: Reactor, name: String, mode: UInt32 = 0o666) throws -> [String: (any Address)?] {
-        let network = try streams(reactor)
+        let network = reactor
         let server = RecordingServerFactory()
         let client = RecordingClientFactory()
         let port = try network.listenUNIX(name, factory: server, backlog: 50, mode: mode)
@@ -82,7 +82,7 @@ struct UNIXTests {
             let dead = try Socket.makeListeningSocket(on: .unix(UNIXAddress(path)), backlog: 1)
             close(dead)
             #expect(exists(path))
-            let network = try streams(reactor)
+            let network = reactor
             let live = try network.listenUNIX(path, factory: RecordingServerFactory(), backlog: 50, mode: 0o666)
             let error = try #require(throws: CannotListenError.self) {
                 try network.listenUNIX(path, factory: RecordingServerFactory(), backlog: 50, mode: 0o666)
@@ -104,7 +104,7 @@ struct UNIXTests {
         try withReactor(backend) { reactor in
             let path = uniqueSocketPath()
             defer { unlink(path) }
-            let network = try streams(reactor)
+            let network = reactor
             let port = try network.listenUNIX(path, factory: RecordingServerFactory(), backlog: 50, mode: 0o600)
             #expect(permissions(path) == 0o600)
             var removed = false

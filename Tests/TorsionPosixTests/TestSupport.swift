@@ -3,6 +3,10 @@ import TorsionCore
 
 @testable import TorsionPosix
 
+// TestPipe, RecordingDescriptor and ReactorOwned, shared with the
+// conformance suite, for every file of this target.
+@_exported import ReactorTestSupport
+
 /// Runs `reactor` until it stops, under a watchdog: if it is still running
 /// after `limit` seconds the watchdog records a failure and crashes it, so
 /// a broken behaviour fails the test instead of hanging the suite. The
@@ -19,13 +23,20 @@ func runWithWatchdog(
 }
 
 /// A watchdog for tests that turn the loop with `iterate`: a timer that
-/// records a failure if it ever runs; the test cancels it when done.
+/// records a failure if it ever runs. Cancel it with ``cancelWatchdog(_:)``.
 func armWatchdog(
     _ reactor: Reactor, limit: Double = 10, sourceLocation: SourceLocation = #_sourceLocation
 ) -> DelayedCall {
     reactor.callLater(limit) {
         Issue.record("watchdog: the test was still turning the loop after \(limit) s", sourceLocation: sourceLocation)
     }
+}
+
+/// Cancels a watchdog from ``armWatchdog(_:limit:sourceLocation:)``,
+/// which must not have fired.
+func cancelWatchdog(_ watchdog: DelayedCall, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(watchdog.isActive, "the watchdog fired", sourceLocation: sourceLocation)
+    if watchdog.isActive { try watchdog.cancel() }
 }
 
 /// Checks that the reactor holds nothing after a test: no delayed calls,
