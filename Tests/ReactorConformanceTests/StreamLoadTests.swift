@@ -53,6 +53,34 @@ struct StreamLoadTests {
         }
     }
 
+    @Test(
+        "writeSequence of more buffers than IOV_MAX arrives whole and in order",
+        arguments: Backend.available, StreamFamily.allCases)
+    func writeSequenceBeyondIOVMax(backend: Backend, family: StreamFamily) throws {
+        try withReactor(backend) { reactor in
+            let scenario = StreamScenario(reactor, family)
+            // IOV_MAX is 1024 on Linux: 3000 buffers take several system calls.
+            let buffers = (0..<3000).map { Array("<\($0)>".utf8) }
+            let expected = buffers.flatMap { $0 }
+            var clientReceived: [UInt8] = []
+            scenario.server.configure = { proto in
+                proto.onMade = { proto in
+                    proto.transport?.writeSequence(buffers)
+                    proto.transport?.loseConnection()
+                }
+            }
+            scenario.client.configure = { proto in
+                proto.onLost = { proto, _ in
+                    clientReceived = proto.received
+                    scenario.finish()
+                }
+            }
+            try scenario.run()
+            #expect(clientReceived.count == expected.count)
+            #expect(clientReceived == expected)
+        }
+    }
+
     // Serialized: 400 descriptors per case; run one case at a time so
     // parallel cases cannot push select past FD_SETSIZE.
     @Test(

@@ -159,6 +159,11 @@ final class RecordingServerFactory: Factory {
     var configure: (RecordingProtocol) -> Void = { _ in }
     var builtCount = 0
     var peers: [any Address] = []
+    var startCount = 0
+    var stopCount = 0
+
+    override func startFactory() { startCount += 1 }
+    override func stopFactory() { stopCount += 1 }
 
     override func buildProtocol(address: any Address) -> Protocol? {
         peers.append(address)

@@ -205,6 +205,73 @@ struct StreamLifecycleTests {
     }
 }
 
+@Suite("Stream transports: ports, factories and shutdown, TCP and UNIX, on every backend")
+struct StreamPortLifecycleTests {
+    @Test(
+        "a port starts its factory once; stopListening's Deferred fires after stopFactory; connections outlive the port",
+        arguments: Backend.available, StreamFamily.allCases)
+    func factoryStartStop(backend: Backend, family: StreamFamily) throws {
+        try withReactor(backend) { reactor in
+            let scenario = StreamScenario(reactor, family)
+            var stopsWhenFired: Int?
+            var clientReceived: [UInt8] = []
+            scenario.server.configure = { proto in
+                proto.onMade = { proto in
+                    // The port closes first; this connection goes on.
+                    scenario.port?.stopListening().addBoth { (_: Result<Void, Failure>) in
+                        stopsWhenFired = scenario.server.stopCount
+                        proto.transport?.write(Array("after stop".utf8))
+                        proto.transport?.loseConnection()
+                    }
+                }
+            }
+            scenario.client.configure = { proto in
+                proto.onLost = { proto, _ in
+                    clientReceived = proto.received
+                    try? reactor.stop()
+                }
+            }
+            #expect(scenario.server.startCount == 0)
+            try scenario.run()
+            #expect(scenario.server.startCount == 1)
+            #expect(scenario.server.stopCount == 1)
+            #expect(stopsWhenFired == 1)
+            #expect(clientReceived == Array("after stop".utf8))
+        }
+    }
+
+    @Test(
+        "shutdown closes what is left: open connections hear connectionLost once, the port stops its factory",
+        arguments: Backend.available, StreamFamily.allCases)
+    func shutdownClosesEverything(backend: Backend, family: StreamFamily) throws {
+        try withReactor(backend, leavesWorkForShutdown: true) { reactor in
+            let scenario = StreamScenario(reactor, family)
+            var serverLost: [Failure] = []
+            var clientLost: [Failure] = []
+            weak var serverProtocol: RecordingProtocol?
+            weak var clientProtocol: RecordingProtocol?
+            let bothMade = Countdown(2) { try? reactor.stop() }
+            scenario.server.configure = { proto in
+                serverProtocol = proto
+                proto.onMade = { _ in bothMade.tick() }
+                proto.onLost = { _, reason in serverLost.append(reason) }
+            }
+            scenario.client.configure = { proto in
+                clientProtocol = proto
+                proto.onMade = { _ in bothMade.tick() }
+                proto.onLost = { _, reason in clientLost.append(reason) }
+            }
+            try scenario.run()
+            #expect(serverLost.count == 1 && isClosed(serverLost.first), "\(serverLost)")
+            #expect(clientLost.count == 1 && isClosed(clientLost.first), "\(clientLost)")
+            #expect(scenario.server.stopCount == 1)
+            #expect(scenario.client.losses.count == 1)
+            expectReleased(serverProtocol, "the server protocol")
+            expectReleased(clientProtocol, "the client protocol")
+        }
+    }
+}
+
 @Suite("Stream transports: half-close, TCP and UNIX, on every backend")
 struct StreamHalfCloseTests {
     enum Side: String, CaseIterable, CustomStringConvertible, Sendable {

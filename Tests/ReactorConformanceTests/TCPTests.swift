@@ -170,4 +170,45 @@ struct TCPTests {
             #expect(keepAlive == [false, true, false, true])
         }
     }
+
+    @Test(
+        "an attempt that gets no answer fails with TimeoutError once the timeout passed",
+        arguments: Backend.available)
+    func connectTimeout(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            // A listener whose accept queue (backlog 0: one connection) is
+            // full: Linux drops further SYNs, so the attempt hears nothing.
+            let listener = try Socket.makeListeningSocket(
+                on: .ipv4(IPv4Address(host: "127.0.0.1", port: 0)), backlog: 0)
+            defer { close(listener) }
+            let address = try Socket.localAddress(listener)
+            // Blocking, so the queue is full before the attempt starts.
+            let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(filler) }
+            let connected = try address.withSockAddr { (pointer, length) throws(SystemError) in
+                connect(filler, pointer, length)
+            }
+            try #require(connected == 0)
+            let client = RecordingClientFactory()
+            var built = 0
+            client.configure = { _ in built += 1 }
+            let started = reactor.seconds()
+            var failedAfter: Double?
+            client.onFailed = { _, _ in
+                failedAfter = reactor.seconds() - started
+                try? reactor.stop()
+            }
+            reactor.callWhenRunning {
+                reactor.connectTCP(
+                    host: "127.0.0.1", port: portNumber(address.address), factory: client, timeout: 0.05,
+                    bindAddress: nil)
+            }
+            try reactor.run()
+            client.onFailed = { _, _ in }
+            #expect(client.failures.count == 1)
+            #expect(client.failures.first?.error is TimeoutError, "\(client.failures)")
+            #expect(failedAfter.map { $0 >= 0.05 } == true)
+            #expect(built == 0)
+        }
+    }
 }

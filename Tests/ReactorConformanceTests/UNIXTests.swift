@@ -79,7 +79,11 @@ struct UNIXTests {
             let path = uniqueSocketPath()
             defer { unlink(path) }
             // A server that died: its socket file stays, nobody listens.
-            let dead = try Socket.makeListeningSocket(on: .unix(UNIXAddress(path)), backlog: 1)
+            // Bound but never listening, so it refuses connections even if
+            // a child process being spawned by a parallel test briefly
+            // holds a copy of the descriptor after it is closed here.
+            let dead = try Socket.makeSocket(family: AF_UNIX, kind: .stream)
+            try Socket.bind(dead, to: .unix(UNIXAddress(path)))
             close(dead)
             #expect(exists(path))
             let network = reactor
@@ -116,6 +120,54 @@ struct UNIXTests {
             }
             try reactor.run()
             #expect(removed)
+        }
+    }
+
+    @Test(
+        "a UNIX port stopped with stopListening listens again on the same name with startListening",
+        arguments: Backend.available)
+    func restartListening(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let name = uniqueAbstractName()
+            let server = RecordingServerFactory()
+            let port = try reactor.listenUNIX(name, factory: server, backlog: 50, mode: 0o666)
+            let client = RecordingClientFactory()
+            var received: [UInt8] = []
+            var failures: [Failure] = []
+            server.configure = { proto in
+                proto.onMade = { proto in
+                    proto.transport?.write(Array("again".utf8))
+                    proto.transport?.loseConnection()
+                }
+            }
+            client.configure = { proto in
+                proto.onLost = { proto, _ in
+                    received = proto.received
+                    stopListening([port], thenStop: reactor)
+                }
+            }
+            client.onFailed = { _, reason in
+                failures.append(reason)
+                try? reactor.stop()
+            }
+            reactor.callWhenRunning {
+                port.stopListening().addBoth { (_: Result<Void, Failure>) in
+                    do {
+                        try port.startListening()
+                        reactor.connectUNIX(name, factory: client, timeout: 10)
+                    } catch {
+                        Issue.record(error)
+                        try? reactor.stop()
+                    }
+                }
+            }
+            try reactor.run()
+            server.configure = { _ in }
+            client.configure = { _ in }
+            client.onFailed = { _, _ in }
+            #expect(failures.isEmpty, "\(failures)")
+            #expect(received == Array("again".utf8))
+            #expect(server.startCount == 2 && server.stopCount == 2)
         }
     }
 }
