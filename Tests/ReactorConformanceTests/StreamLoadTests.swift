@@ -62,20 +62,7 @@ struct StreamLoadTests {
             // IOV_MAX is 1024 on Linux: 3000 buffers take several system calls.
             let buffers = (0..<3000).map { Array("<\($0)>".utf8) }
             let expected = buffers.flatMap { $0 }
-            var clientReceived: [UInt8] = []
-            scenario.server.configure = { proto in
-                proto.onMade = { proto in
-                    proto.transport?.writeSequence(buffers)
-                    proto.transport?.loseConnection()
-                }
-            }
-            scenario.client.configure = { proto in
-                proto.onLost = { proto, _ in
-                    clientReceived = proto.received
-                    scenario.finish()
-                }
-            }
-            try scenario.run()
+            let clientReceived = try scenario.runServing { $0.writeSequence(buffers) }
             #expect(clientReceived.count == expected.count)
             #expect(clientReceived == expected)
         }

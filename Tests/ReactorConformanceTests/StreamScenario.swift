@@ -62,6 +62,30 @@ final class StreamScenario {
     }
 }
 
+extension StreamScenario {
+    /// Runs one connection on which the server calls `serve` with its
+    /// transport once connected, then loseConnection; returns what the
+    /// client had received when its connection was lost.
+    func runServing(_ serve: @escaping (any Transport) -> Void) throws -> [UInt8] {
+        var received: [UInt8] = []
+        server.configure = { proto in
+            proto.onMade = { proto in
+                guard let transport = proto.transport else { return }
+                serve(transport)
+                transport.loseConnection()
+            }
+        }
+        client.configure = { [self] proto in
+            proto.onLost = { proto, _ in
+                received = proto.received
+                self.finish()
+            }
+        }
+        try run()
+        return received
+    }
+}
+
 /// What two clients saw when the server closed the first connection
 /// without serving it (refused or shed) and served the second.
 struct FirstClosedOutcome {

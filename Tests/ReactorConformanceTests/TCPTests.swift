@@ -105,29 +105,18 @@ struct TCPTests {
         try withReactor(backend) { reactor in
             let scenario = StreamScenario(reactor, .tcp)
             var conflict: CannotListenError?
-            var clientReceived: [UInt8] = []
-            scenario.server.configure = { proto in
-                proto.onMade = { proto in
-                    do {
-                        _ = try reactor.listenTCP(
-                            portNumber(scenario.port?.host ?? IPv4Address(host: "", port: 0)),
-                            factory: RecordingServerFactory(), backlog: 50, interface: "127.0.0.1")
-                    } catch let error as CannotListenError {
-                        conflict = error
-                    } catch {
-                        Issue.record(error)
-                    }
-                    proto.transport?.write(Array("still served".utf8))
-                    proto.transport?.loseConnection()
+            let clientReceived = try scenario.runServing { transport in
+                do {
+                    _ = try reactor.listenTCP(
+                        portNumber(scenario.port?.host ?? IPv4Address(host: "", port: 0)),
+                        factory: RecordingServerFactory(), backlog: 50, interface: "127.0.0.1")
+                } catch let error as CannotListenError {
+                    conflict = error
+                } catch {
+                    Issue.record(error)
                 }
+                transport.write(Array("still served".utf8))
             }
-            scenario.client.configure = { proto in
-                proto.onLost = { proto, _ in
-                    clientReceived = proto.received
-                    scenario.finish()
-                }
-            }
-            try scenario.run()
             let port = try #require(scenario.port)
             #expect(conflict?.port == String(portNumber(port.host)))
             #expect(conflict?.interface == "127.0.0.1")
