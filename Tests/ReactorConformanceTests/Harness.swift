@@ -1,10 +1,9 @@
+// TestPipe, RecordingDescriptor and ReactorOwned, for every file of this target.
+@_exported import ReactorTestSupport
 import Testing
 import TorsionCore
 
 @testable import TorsionPosix
-
-// TestPipe, RecordingDescriptor and ReactorOwned, for every file of this target.
-@_exported import ReactorTestSupport
 
 // The conformance harness: Twisted's ReactorBuilder for Swift Testing.
 // Every behaviour test takes a `Backend` argument (`@Test(arguments:
@@ -31,8 +30,8 @@ let watchdogLimit: Double = 20
 ///   silently cleaned up. Tests that rely on shutdown to close something
 ///   pass `leavesWorkForShutdown: true`.
 /// - After the body the reactor must hold no delayed calls, no readers or
-///   writers, no engine registrations, no descriptors of its own, and (once
-///   not running) no pool threads.
+///   writers, no engine registrations, no descriptors of its own, no live
+///   stream connections, and (once not running) no pool threads.
 func withReactor(
     _ backend: Backend,
     threadPool: ClosedRange<Int> = 0...10,
@@ -59,8 +58,8 @@ func withReactor(
 
 /// Checks that `reactor` holds nothing but `watchdog`: no delayed calls,
 /// no readers or writers, no engine registrations beyond the signal
-/// watcher's, no descriptors it owns; and no pool threads once it has
-/// stopped running.
+/// watcher's, no descriptors it owns, no live stream connections; and no
+/// pool threads once it has stopped running.
 func expectClean(
     _ reactor: Reactor, ignoring watchdog: DelayedCall? = nil, when moment: String,
     sourceLocation: SourceLocation = #_sourceLocation
@@ -75,6 +74,9 @@ func expectClean(
         sourceLocation: sourceLocation)
     #expect(
         reactor.ownedDescriptorCount == 0, "\(reactor.ownedDescriptorCount) descriptors of the reactor open \(moment)",
+        sourceLocation: sourceLocation)
+    #expect(
+        reactor.liveConnectionCount == 0, "\(reactor.liveConnectionCount) stream connections still live \(moment)",
         sourceLocation: sourceLocation)
     if !reactor.running {
         #expect(reactor.threadPool.threadCount == 0, "pool threads left \(moment)", sourceLocation: sourceLocation)

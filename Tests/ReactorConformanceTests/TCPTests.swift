@@ -49,7 +49,8 @@ struct TCPTests {
             proto.onLost = { _, _ in bothLost.tick() }
         }
         reactor.callWhenRunning {
-            network.connectTCP(host: interface, port: portNumber(port.host), factory: client, timeout: 10, bindAddress: nil)
+            network.connectTCP(
+                host: interface, port: portNumber(port.host), factory: client, timeout: 10, bindAddress: nil)
         }
         try reactor.run()
         ends.factoryPeer = server.peers.first
@@ -58,7 +59,9 @@ struct TCPTests {
         return ends
     }
 
-    @Test("listenTCP on port 0 reports the chosen port; both ends agree on host and peer (IPv4)", arguments: Backend.available)
+    @Test(
+        "listenTCP on port 0 reports the chosen port; both ends agree on host and peer (IPv4)",
+        arguments: Backend.available)
     func portZeroIPv4(backend: Backend) throws {
         try withReactor(backend) { reactor in
             let ends = try exchangeAddresses(reactor, interface: "127.0.0.1")
@@ -124,7 +127,8 @@ struct TCPTests {
         }
     }
 
-    @Test("TCP transports disable Nagle by default; keep-alive can be switched on and off", arguments: Backend.available)
+    @Test(
+        "TCP transports disable Nagle by default; keep-alive can be switched on and off", arguments: Backend.available)
     func socketOptions(backend: Backend) throws {
         try withReactor(backend) { reactor in
             let scenario = StreamScenario(reactor, .tcp)

@@ -1,11 +1,10 @@
+// TestPipe, RecordingDescriptor and ReactorOwned, shared with the
+// conformance suite, for every file of this target.
+@_exported import ReactorTestSupport
 import Testing
 import TorsionCore
 
 @testable import TorsionPosix
-
-// TestPipe, RecordingDescriptor and ReactorOwned, shared with the
-// conformance suite, for every file of this target.
-@_exported import ReactorTestSupport
 
 /// Runs `reactor` until it stops, under a watchdog: if it is still running
 /// after `limit` seconds the watchdog records a failure and crashes it, so
