@@ -102,6 +102,33 @@ struct PortConnectionTests {
         expectNoLeaksAfterTurn(reactor)
     }
 
+    @Test("a host name is resolved through the reactor before connecting", arguments: Backend.available)
+    func resolvedName(backend: Backend) throws {
+        let reactor = try Reactor(backend: backend)
+        let server = EchoServerFactory()
+        server.onMade = { $0.transport?.loseConnection() }
+        let client = RecordingClientFactory()
+        client.onLost = { _, _ in try? reactor.stop() }
+        client.onFailed = { _, _ in try? reactor.stop() }
+        var connector: (any Connector)?
+        // Names are resolved on the thread pool, which runs with the reactor.
+        reactor.callWhenRunning {
+            do {
+                let port = try reactor.listenTCP(0, factory: server, interface: "127.0.0.1")
+                let number = (port.host as? IPv4Address)?.port ?? 0
+                connector = reactor.connectTCP(host: "localhost", port: number, factory: client)
+            } catch {
+                Issue.record("listen failed: \(error)")
+                try? reactor.stop()
+            }
+        }
+        try runWithWatchdog(reactor)
+        #expect(client.events == ["start", "startedConnecting", "build", "lost", "stop"])
+        #expect((server.peers.first as? IPv4Address)?.host == "127.0.0.1")
+        #expect((connector?.destination as? IPv4Address)?.host == "localhost")
+        expectNoTransportLeaks(reactor)
+    }
+
     @Test("connect() from clientConnectionLost reconnects", arguments: Backend.available)
     func reconnect(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)

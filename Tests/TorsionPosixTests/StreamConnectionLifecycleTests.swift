@@ -40,6 +40,34 @@ struct StreamConnectionLifecycleTests {
         expectNoTransportLeaks(reactor)
     }
 
+    @Test(
+        "abortConnection during a loseConnection that is still flushing discards the rest and wins",
+        arguments: backendsAndPairs)
+    func abortWhileFlushing(backend: Backend, kind: PairKind) throws {
+        let reactor = try Reactor(backend: backend)
+        let (writer, reader) = try makeConnections(reactor, kind)
+        let writing = RecordingProtocol()
+        let reading = RecordingProtocol()
+        reading.onLost = { _, _ in try? reactor.stop() }
+        writer.start(protocol: writing) { _ in }
+        reader.start(protocol: reading) { _ in }
+        reader.pauseProducing()
+        let size = 16 << 20
+        writer.write([UInt8](repeating: 7, count: size))
+        writer.loseConnection()
+        #expect(writer.bufferedByteCount > 0)
+        reactor.iterate(delay: 0)
+        #expect(writing.lost.isEmpty)
+        writer.abortConnection()
+        #expect(writer.bufferedByteCount == 0)
+        reader.resumeProducing()
+        try runWithWatchdog(reactor)
+        #expect(writing.lost.count == 1)
+        #expect(lossKind(writing.lost.first) == "aborted")
+        #expect(reading.received.count < size)
+        expectNoTransportLeaks(reactor)
+    }
+
     @Test("a reset from the peer (ECONNRESET) ends the connection with ConnectionLost", arguments: Backend.available)
     func peerReset(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)

@@ -136,6 +136,24 @@ struct StreamConnectorTests {
         expectNoTransportLeaks(reactor)
     }
 
+    @Test("stopConnecting while the name is being resolved abandons the resolution", arguments: Backend.available)
+    func stopWhileResolving(backend: Backend) throws {
+        let reactor = try Reactor(backend: backend)
+        let factory = RecordingClientFactory()
+        reactor.callWhenRunning {
+            let connector = reactor.connectTCP(host: "localhost", port: 1, factory: factory)
+            // The attempt starts (asking for the name) on the next turn.
+            reactor.callLater(0) {
+                try? connector.stopConnecting()
+                try? reactor.stop()
+            }
+        }
+        try runWithWatchdog(reactor)
+        #expect(failureKinds(factory) == ["cancelled"])
+        #expect(factory.events == ["start", "startedConnecting", "failed", "stop"])
+        expectNoTransportLeaks(reactor)
+    }
+
     @Test(
         "connect() from clientConnectionFailed tries again without restarting the factory", arguments: Backend.available
     )

@@ -177,6 +177,24 @@ struct TCPPortTests {
         expectNoLeaksAfterTurn(reactor)
     }
 
+    @Test(
+        "a shutdown right after stopListening still stops the factory and fires the Deferred",
+        arguments: Backend.available)
+    func stopThenShutdown(backend: Backend) throws {
+        let reactor = try Reactor(backend: backend)
+        let factory = LifecycleFactory()
+        let port = try reactor.listenTCP(0, factory: factory, interface: "127.0.0.1")
+        var fired = false
+        reactor.callWhenRunning {
+            port.stopListening().addCallback { fired = true }
+            try? reactor.stop()
+        }
+        try runWithWatchdog(reactor)
+        #expect(fired)
+        #expect(factory.events == ["start", "stop"])
+        expectNoTransportLeaks(reactor)
+    }
+
     @Test("the reactor's shutdown stops listening and stops the factory", arguments: Backend.available)
     func shutdown(backend: Backend) throws {
         let reactor = try Reactor(backend: backend)

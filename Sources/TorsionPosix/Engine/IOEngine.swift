@@ -95,7 +95,8 @@ protocol IOEngine: AnyObject {
     func cancelReceive(_ fd: Int32)
 
     /// Sends every byte of `buffers`, in order, on the stream socket `fd`,
-    /// as few vectored system calls as possible. `descriptors` (at most
+    /// in as few vectored system calls as possible (one per
+    /// ``maximumBuffersPerSend`` buffers when the socket takes them). `descriptors` (at most
     /// ``maximumDescriptorsPerSend``, for UNIX sockets) travel with the
     /// first bytes as SCM_RIGHTS; the caller keeps them open until the
     /// send completed or was cancelled, then closes its copies. One send
@@ -113,6 +114,11 @@ protocol IOEngine: AnyObject {
 /// The most descriptors one send passes: Linux's SCM_MAX_FD (253), the
 /// kernel's limit for one SCM_RIGHTS message.
 let maximumDescriptorsPerSend = 253
+
+/// The most buffers one vectored system call takes: Linux's IOV_MAX
+/// (1024). Transports batch their queues by it; longer sends are written
+/// in chunks of this many.
+let maximumBuffersPerSend = 1024
 
 extension IOEngine {
     /// Sends `buffers` without descriptors; see

@@ -63,10 +63,6 @@ extension ReadinessEngine {
     /// is level-triggered and reports what is left on the next turn.
     static var maximumReadsPerWakeUp: Int { 4 }
 
-    /// The most buffers one `sendmsg` takes (IOV_MAX on Linux); longer
-    /// sends are written in chunks of this many.
-    static var maximumVectorCount: Int { 1024 }
-
     func receive(_ fd: Int32, handler: @escaping (ReceiveResult) -> Void) throws {
         let operations = streams[fd] ?? StreamOperations()
         let wasReceiving = operations.receiveHandler != nil
@@ -183,12 +179,12 @@ extension ReadinessEngine {
     }
 
     /// Writes as much of `pending` as the socket takes, in `sendmsg` calls
-    /// of at most ``maximumVectorCount`` buffers, advancing it.
+    /// of at most ``maximumBuffersPerSend`` buffers, advancing it.
     /// `MSG_NOSIGNAL`: a peer that went away is an `EPIPE` error here, not
     /// a SIGPIPE that would kill the process.
     private func writeVectored(_ fd: Int32, _ pending: inout PendingSend) -> SendProgress {
         while pending.index < pending.buffers.count {
-            let count = min(pending.buffers.count - pending.index, Self.maximumVectorCount)
+            let count = min(pending.buffers.count - pending.index, maximumBuffersPerSend)
             var attempted = 0
             for position in pending.index..<pending.index + count {
                 attempted += pending.buffers[position].count
@@ -239,7 +235,7 @@ extension ReadinessEngine {
             // Each array's bytes are only valid inside its withUnsafeBytes,
             // so the calls nest: the innermost one makes the system call
             // while every buffer is pinned. The depth is at most
-            // maximumVectorCount small frames.
+            // maximumBuffersPerSend small frames.
             func pin(_ position: Int) -> (Int, Int32) {
                 if position == count {
                     var message = msghdr()

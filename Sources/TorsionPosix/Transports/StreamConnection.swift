@@ -157,7 +157,7 @@ public class StreamConnection: HalfCloseableTransport {
     /// then does what an empty buffer allows.
     private func flush() {
         guard state == .connected || state == .disconnecting else { return }
-        while let batch = writeBuffer.takeBatch(maximumCount: IOVector.maximumCount) {
+        while let batch = writeBuffer.takeBatch(maximumCount: maximumBuffersPerSend) {
             inFlightDescriptors = queuedDescriptors
             queuedDescriptors = []
             let result = reactor.engine.send(
@@ -448,10 +448,4 @@ public class StreamConnection: HalfCloseableTransport {
             lose(reason, later: false)
         }
     }
-}
-
-/// Limits of vectored I/O.
-enum IOVector {
-    /// Buffers per vectored system call: Linux's IOV_MAX.
-    static let maximumCount = 1024
 }

@@ -33,16 +33,47 @@ final class StreamConnector: Connector {
 
     /// One connection attempt: what must be undone when it ends.
     private final class Attempt {
+        /// Set once the attempt failed or connected: late completions
+        /// (a resolution, a connect) are ignored.
+        var ended = false
         var descriptor: Int32 = -1
         var startCall: DelayedCall?
         var timeoutCall: DelayedCall?
         var shutdownTrigger: SystemEventTriggerID?
+        /// The name resolution in flight, cancelled when the attempt ends
+        /// so its own timeout timer goes too.
+        var resolution: Deferred<Void>?
     }
 
     private enum State {
         case disconnected
         case connecting(Attempt)
         case connected(StreamConnection)
+    }
+
+    /// What moves the connector from one ``State`` to the next.
+    private enum Event {
+        /// ``connect()`` started an attempt.
+        case attemptStarted(Attempt)
+        /// The attempt failed, was stopped, or its protocol was refused.
+        case attemptEnded
+        /// The attempt connected and the factory built a protocol.
+        case connectionMade(StreamConnection)
+        /// The connection delivered `connectionLost`.
+        case connectionEnded
+    }
+
+    /// The one place the state changes. Any other pair is a bug in the
+    /// connector, not a caller's mistake (callers' calls are checked
+    /// before), so it traps.
+    private func transition(_ event: Event) {
+        switch (state, event) {
+        case (.disconnected, .attemptStarted(let attempt)): state = .connecting(attempt)
+        case (.connecting, .attemptEnded): state = .disconnected
+        case (.connecting, .connectionMade(let connection)): state = .connected(connection)
+        case (.connected, .connectionEnded): state = .disconnected
+        default: preconditionFailure("StreamConnector: \(event) while \(stateName)")
+        }
     }
 
     // MARK: Reactor thread only
@@ -93,7 +124,7 @@ final class StreamConnector: Connector {
     func connect() {
         guard case .disconnected = state else { return }
         let attempt = Attempt()
-        state = .connecting(attempt)
+        transition(.attemptStarted(attempt))
         if !factoryStarted {
             factory.doStart()
             factoryStarted = true
@@ -142,8 +173,8 @@ final class StreamConnector: Connector {
     // MARK: The attempt
 
     private func isCurrent(_ attempt: Attempt) -> Bool {
-        if case .connecting(let current) = state { return current === attempt }
-        return false
+        guard !attempt.ended, case .connecting(let current) = state else { return false }
+        return current === attempt
     }
 
     private func begin(_ attempt: Attempt) {
@@ -154,7 +185,8 @@ final class StreamConnector: Connector {
             if let address = Self.literalAddress(host: host, port: port) {
                 return connect(attempt, to: address, bindAddress: bindAddress)
             }
-            reactor.resolve(host).addBoth { [self] result in
+            attempt.resolution = reactor.resolve(host).addBoth { [self] result in
+                attempt.resolution = nil
                 guard isCurrent(attempt) else { return }
                 switch result {
                 case .success(let ip):
@@ -218,9 +250,12 @@ final class StreamConnector: Connector {
         }
     }
 
-    /// Undoes what the attempt set up; the descriptor stays open unless
-    /// `closing`.
+    /// Ends the attempt and undoes what it set up; the descriptor stays
+    /// open unless `closing`.
     private func finish(_ attempt: Attempt, closing: Bool) {
+        attempt.ended = true
+        attempt.resolution?.cancel()
+        attempt.resolution = nil
         if let call = attempt.startCall, call.isActive { try? call.cancel() }
         if let call = attempt.timeoutCall, call.isActive { try? call.cancel() }
         if let trigger = attempt.shutdownTrigger { reactor.removeSystemEventTrigger(trigger) }
@@ -239,7 +274,7 @@ final class StreamConnector: Connector {
     private func fail(_ attempt: Attempt, _ error: any Error) {
         guard isCurrent(attempt) else { return }
         finish(attempt, closing: true)
-        state = .disconnected
+        transition(.attemptEnded)
         factory.clientConnectionFailed(self, reason: Failure(error))
         stopFactoryUnlessReconnecting()
     }
@@ -250,15 +285,15 @@ final class StreamConnector: Connector {
         let peer = (try? Socket.peerAddress(descriptor)) ?? address
         guard let built = factory.buildProtocol(address: peer.address) else {
             reactor.closeDescriptor(descriptor)
-            state = .disconnected
+            transition(.attemptEnded)
             factory.clientConnectionFailed(self, reason: Failure(ConnectError("the factory built no protocol")))
             return stopFactoryUnlessReconnecting()
         }
         let host = (try? Socket.localAddress(descriptor)) ?? .unix(UNIXAddress(nil))
         let connection = reactor.makeStreamConnection(descriptor: descriptor, host: host, peer: peer)
-        state = .connected(connection)
+        transition(.connectionMade(connection))
         connection.start(protocol: built) { [self] reason in
-            state = .disconnected
+            transition(.connectionEnded)
             factory.clientConnectionLost(self, reason: reason)
             stopFactoryUnlessReconnecting()
         }

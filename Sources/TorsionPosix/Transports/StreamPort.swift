@@ -61,6 +61,8 @@ final class StreamPort: ListeningPort {
     private var shedding = false
     /// Resumes accepting after a pause for lack of descriptors.
     private var resumeCall: DelayedCall?
+    /// Ends a shedding that found no connection, at the end of the turn.
+    private var sheddingEnd: DelayedCall?
     /// How long accepting pauses when the process is out of descriptors
     /// and has no reserve to shed with: a second, as NIO's default accept
     /// back-off, long enough for connections to close and free some.
@@ -139,15 +141,25 @@ final class StreamPort: ListeningPort {
         removeSocketFile()
         closeReserve()
         shedding = false
-        if let resumeCall, resumeCall.isActive { try? resumeCall.cancel() }
+        for call in [resumeCall, sheddingEnd] {
+            if let call, call.isActive { try? call.cancel() }
+        }
         resumeCall = nil
+        sheddingEnd = nil
         if let shutdownTrigger { reactor.removeSystemEventTrigger(shutdownTrigger) }
         shutdownTrigger = nil
         let stopped = Deferred<Void>()
+        // Should the reactor shut down before the next turn, it waits for
+        // the factory to stop (on its own Deferred, so the shutdown's
+        // callbacks do not touch the caller's).
+        let shutdownWait = Deferred<Void>()
+        let waitTrigger = reactor.addSystemEventTrigger(.before, .shutdown) { shutdownWait }
         // As Twisted, the factory stops (and the Deferred fires) on the
         // next turn, never inside the caller's stack.
-        reactor.callLater(0) { [factory] in
+        reactor.callLater(0) { [unowned reactor, factory] in
             factory.doStop()
+            reactor.removeSystemEventTrigger(waitTrigger)
+            try? shutdownWait.callback(())
             try? stopped.callback(())
         }
         return stopped
@@ -194,12 +206,18 @@ final class StreamPort: ListeningPort {
         if isDescriptorLimit, reserve >= 0, !shedding {
             closeReserve()
             shedding = true
-            // Should the connection vanish before the next accept, stop
-            // shedding at the end of this turn and take the reserve back.
-            reactor.callLater(0) { [self] in
-                guard shedding else { return }
-                shedding = false
-                openReserve()
+            // The connection may vanish before the retried accept, and the
+            // kernel fails an accept with EMFILE before it looks at the
+            // queue, so the accept after a shed one gives the reserve up
+            // again: either way, stop shedding at the end of this turn and
+            // take the reserve back. One reset per turn covers every shed.
+            if sheddingEnd == nil {
+                sheddingEnd = reactor.callLater(0) { [self] in
+                    sheddingEnd = nil
+                    guard shedding else { return }
+                    shedding = false
+                    openReserve()
+                }
             }
             return
         }
