@@ -298,6 +298,8 @@ struct StreamHalfCloseTests {
                 proto.onMade = { proto in
                     proto.transport?.write(Array("ping".utf8))
                     proto.halfCloseable?.loseWriteConnection()
+                    // The writing half is closed: ignored.
+                    proto.transport?.write(Array("ignored".utf8))
                 }
             } else {
                 answererProtocol = proto

@@ -204,4 +204,37 @@ struct TCPTests {
             #expect(built == 0)
         }
     }
+
+    @Test("connectTCP from a bindAddress connects from that local address", arguments: Backend.available)
+    func bindAddress(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let server = RecordingServerFactory()
+            let port = try reactor.listenTCP(0, factory: server, backlog: 50, interface: "127.0.0.1")
+            var serverPeer: (any Address)?
+            var clientHost: (any Address)?
+            let client = RecordingClientFactory()
+            server.configure = { proto in
+                proto.onMade = { proto in
+                    serverPeer = proto.transport?.peer
+                    proto.transport?.loseConnection()
+                }
+            }
+            client.configure = { proto in
+                proto.onMade = { proto in clientHost = proto.transport?.host }
+                proto.onLost = { _, _ in stopListening([port], thenStop: reactor) }
+            }
+            reactor.callWhenRunning {
+                // Every 127/8 address is local on Linux; .2 is not the default source.
+                reactor.connectTCP(
+                    host: "127.0.0.1", port: portNumber(port.host), factory: client, timeout: 10,
+                    bindAddress: BindAddress(host: "127.0.0.2"))
+            }
+            try reactor.run()
+            server.configure = { _ in }
+            client.configure = { _ in }
+            #expect((serverPeer as? IPv4Address)?.host == "127.0.0.2")
+            #expect((clientHost as? IPv4Address)?.host == "127.0.0.2")
+            #expect((clientHost as? IPv4Address)?.port == (serverPeer as? IPv4Address)?.port)
+        }
+    }
 }
