@@ -29,14 +29,18 @@ struct ReactorSignalTests {
         }
     }
 
-    @Test("a second reactor handling signals at the same time is refused with SignalHandlersInUse")
-    func signalHandlersInUse() throws {
-        let first = try Reactor(backend: .poll)
-        let watcher = try SignalWatcher(engine: first.engine) {}
-        defer { watcher.uninstall() }
-        let second = try Reactor(backend: .poll, handlesSignals: true)
-        #expect(throws: SignalHandlersInUse.self) { try second.run() }
-        #expect(!second.running)
+    @Test(
+        "a second reactor handling signals at the same time is refused with SignalHandlersInUse",
+        arguments: Backend.available)
+    func signalHandlersInUse(backend: Backend) throws {
+        try withReactor(backend) { first in
+            let watcher = try SignalWatcher(engine: first.engine) {}
+            defer { watcher.uninstall() }
+            try withReactor(backend, handlesSignals: true) { second in
+                #expect(throws: SignalHandlersInUse.self) { try second.run() }
+                #expect(!second.running)
+            }
+        }
     }
 }
 
