@@ -185,6 +185,45 @@ struct StreamLifecycleTests {
     }
 
     @Test(
+        "writing to a peer that went away loses the connection once, without SIGPIPE killing the process",
+        arguments: Backend.available, StreamFamily.allCases)
+    func writeToVanishedPeer(backend: Backend, family: StreamFamily) throws {
+        try withReactor(backend) { reactor in
+            let scenario = StreamScenario(reactor, family)
+            var serverLost: [Failure] = []
+            var writesAfterPeerLeft = 0
+            var clientGone = false
+            let bothLost = Countdown(2) { scenario.finish() }
+            scenario.server.configure = { proto in
+                // Writes every turn until the loss: once the peer is gone,
+                // the timer's write comes before the wait that would see EOF.
+                func pump() {
+                    guard proto.connected else { return }
+                    if clientGone { writesAfterPeerLeft += 1 }
+                    proto.transport?.write(patternBytes(1 << 10))
+                    reactor.callLater(0, pump)
+                }
+                proto.onMade = { _ in pump() }
+                proto.onLost = { _, reason in
+                    serverLost.append(reason)
+                    bothLost.tick()
+                }
+            }
+            scenario.client.configure = { proto in
+                proto.onData = { proto, _ in
+                    // The socket is closed at once; the loss is reported later.
+                    proto.transport?.abortConnection()
+                    clientGone = true
+                }
+                proto.onLost = { _, _ in bothLost.tick() }
+            }
+            try scenario.run()
+            #expect(serverLost.count == 1 && isClosed(serverLost.first), "\(serverLost)")
+            #expect(writesAfterPeerLeft >= 1)
+        }
+    }
+
+    @Test(
         "buildProtocol returning nil closes the accepted connection and the port keeps accepting",
         arguments: Backend.available, StreamFamily.allCases)
     func buildProtocolNil(backend: Backend, family: StreamFamily) throws {
