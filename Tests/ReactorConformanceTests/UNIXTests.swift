@@ -170,4 +170,22 @@ struct UNIXTests {
             #expect(server.startCount == 2 && server.stopCount == 2)
         }
     }
+
+    @Test(
+        "connectUNIX to a path where no socket file exists fails with ConnectError (ENOENT)",
+        arguments: Backend.available)
+    func connectToMissingPath(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let client = RecordingClientFactory()
+            var built = 0
+            client.configure = { _ in built += 1 }
+            client.onFailed = { _, _ in try? reactor.stop() }
+            reactor.callWhenRunning { reactor.connectUNIX(uniqueSocketPath(), factory: client, timeout: 10) }
+            try reactor.run()
+            client.onFailed = { _, _ in }
+            #expect(client.failures.count == 1)
+            #expect(client.failures.first?.error is ConnectError, "\(client.failures)")
+            #expect(built == 0)
+        }
+    }
 }
