@@ -14,11 +14,15 @@ struct StreamConnectorTests {
             let scenario = StreamScenario(reactor, family)
             var serverConnections = 0
             var clientConnections = 0
+            // Both ends of both connections: the client closes, so the
+            // server may hear of it after the client does.
+            let allLost = Countdown(4) { scenario.finish() }
             scenario.server.configure = { proto in
                 proto.onMade = { proto in
                     serverConnections += 1
                     proto.transport?.write(Array("hi".utf8))
                 }
+                proto.onLost = { _, _ in allLost.tick() }
             }
             scenario.client.configure = { proto in
                 proto.onMade = { _ in clientConnections += 1 }
@@ -26,11 +30,8 @@ struct StreamConnectorTests {
                 proto.onData = { _, _ in scenario.connector?.disconnect() }
             }
             scenario.client.onLost = { connector, _ in
-                if scenario.client.losses.count < 2 {
-                    connector.connect()
-                } else {
-                    scenario.finish()
-                }
+                if scenario.client.losses.count < 2 { connector.connect() }
+                allLost.tick()
             }
             try scenario.run()
             #expect(clientConnections == 2)
