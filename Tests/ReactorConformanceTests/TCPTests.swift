@@ -237,4 +237,71 @@ struct TCPTests {
             #expect((clientHost as? IPv4Address)?.port == (serverPeer as? IPv4Address)?.port)
         }
     }
+
+    @Test(
+        "with reusePort two ports listen on the same TCP port; without it the second is refused",
+        arguments: Backend.available)
+    func reusePort(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let first = try reactor.listenTCP(
+                0, factory: RecordingServerFactory(), interface: "127.0.0.1", reusePort: true)
+            let number = portNumber(first.host)
+            let second = try reactor.listenTCP(
+                number, factory: RecordingServerFactory(), interface: "127.0.0.1", reusePort: true)
+            #expect(portNumber(second.host) == number)
+            #expect(throws: CannotListenError.self) {
+                try reactor.listenTCP(number, factory: RecordingServerFactory(), backlog: 50, interface: "127.0.0.1")
+            }
+            reactor.callWhenRunning { stopListening([first, second], thenStop: reactor) }
+            try reactor.run()
+        }
+    }
+
+    @Test("connectTCP resolves a host name through the reactor before connecting", arguments: Backend.available)
+    func connectByName(backend: Backend) throws {
+        try withReactor(backend) { reactor in
+            let server = RecordingServerFactory()
+            let client = RecordingClientFactory()
+            var clientReceived: [UInt8] = []
+            var port: (any ListeningPort)?
+            server.configure = { proto in
+                proto.onMade = { proto in
+                    proto.transport?.write(Array("by name".utf8))
+                    proto.transport?.loseConnection()
+                }
+            }
+            client.configure = { proto in
+                proto.onLost = { proto, _ in
+                    clientReceived = proto.received
+                    stopListening(port.map { [$0] } ?? [], thenStop: reactor)
+                }
+            }
+            client.onFailed = { _, reason in
+                Issue.record("connecting by name failed: \(reason)")
+                stopListening(port.map { [$0] } ?? [], thenStop: reactor)
+            }
+            reactor.callWhenRunning {
+                // Listen where "localhost" resolves to here (127.0.0.1 or
+                // ::1), then connect by name.
+                reactor.resolve("localhost", timeout: 10).addBoth { (result: Result<String, Failure>) in
+                    do {
+                        let address = try result.get()
+                        let listening = try reactor.listenTCP(0, factory: server, backlog: 50, interface: address)
+                        port = listening
+                        reactor.connectTCP(
+                            host: "localhost", port: portNumber(listening.host), factory: client, timeout: 10,
+                            bindAddress: nil)
+                    } catch {
+                        Issue.record(error)
+                        try? reactor.stop()
+                    }
+                }
+            }
+            try reactor.run()
+            server.configure = { _ in }
+            client.configure = { _ in }
+            client.onFailed = { _, _ in }
+            #expect(clientReceived == Array("by name".utf8))
+        }
+    }
 }
