@@ -71,7 +71,7 @@ struct StreamConnectorTests {
                 }
             }
             try reactor.run()
-            client.onFailed = { _, _ in }
+            client.dropHooks()
             #expect(client.failures.count == 1)
             #expect(client.failures.first?.error is ConnectingCancelledError, "\(client.failures)")
             #expect(secondStop is NotConnectingError)
@@ -104,7 +104,7 @@ struct StreamConnectorTests {
                 }
             }
             try reactor.run()
-            client.onFailed = { _, _ in }
+            client.dropHooks()
             #expect(client.failures.count == 2)
             #expect(client.failures.allSatisfy { $0.error is ConnectionRefused }, "\(client.failures)")
             #expect(client.startedCount == 2)

@@ -114,8 +114,8 @@ struct StreamLoadTests {
                 }
             }
             try reactor.run()
-            for client in clients { client.configure = { _ in } }
-            server.configure = { _ in }
+            for client in clients { client.dropHooks() }
+            server.dropHooks()
             #expect(lost == count)
             #expect(server.builtCount == count)
             for index in 0..<count {

@@ -53,12 +53,8 @@ final class StreamScenario {
     }
 
     private func dropHooks() {
-        server.make = { RecordingProtocol() }
-        server.configure = { _ in }
-        client.make = { RecordingProtocol() }
-        client.configure = { _ in }
-        client.onFailed = { _, _ in }
-        client.onLost = { _, _ in }
+        server.dropHooks()
+        client.dropHooks()
     }
 }
 
@@ -102,7 +98,7 @@ extension StreamScenario {
     func runFirstClosedSecondServed(whenFirstLost: @escaping () -> Void = {}) throws -> FirstClosedOutcome {
         var outcome = FirstClosedOutcome()
         let second = RecordingClientFactory()
-        defer { second.configure = { _ in } }
+        defer { second.dropHooks() }
         second.configure = { [self] proto in
             proto.onLost = { proto, _ in
                 outcome.secondReceived = proto.received

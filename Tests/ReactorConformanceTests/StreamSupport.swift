@@ -165,6 +165,13 @@ final class RecordingServerFactory: Factory {
     override func startFactory() { startCount += 1 }
     override func stopFactory() { stopCount += 1 }
 
+    /// Drops the test's hooks, so closures that captured the test's state
+    /// (a scenario, a reactor) no longer stay alive through this factory.
+    func dropHooks() {
+        make = { RecordingProtocol() }
+        configure = { _ in }
+    }
+
     override func buildProtocol(address: any Address) -> Protocol? {
         peers.append(address)
         guard let built = make() else { return nil }
@@ -203,6 +210,15 @@ final class RecordingClientFactory: ClientFactory {
     override func clientConnectionLost(_ connector: any Connector, reason: Failure) {
         losses.append(reason)
         onLost(connector, reason)
+    }
+
+    /// Drops the test's hooks, so closures that captured the test's state
+    /// (a scenario, a reactor) no longer stay alive through this factory.
+    func dropHooks() {
+        make = { RecordingProtocol() }
+        configure = { _ in }
+        onFailed = { _, _ in }
+        onLost = { _, _ in }
     }
 }
 

@@ -54,8 +54,8 @@ struct TCPTests {
         }
         try reactor.run()
         ends.factoryPeer = server.peers.first
-        server.configure = { _ in }
-        client.configure = { _ in }
+        server.dropHooks()
+        client.dropHooks()
         return ends
     }
 
@@ -197,7 +197,7 @@ struct TCPTests {
                     bindAddress: nil)
             }
             try reactor.run()
-            client.onFailed = { _, _ in }
+            client.dropHooks()
             #expect(client.failures.count == 1)
             #expect(client.failures.first?.error is TimeoutError, "\(client.failures)")
             #expect(failedAfter.map { $0 >= 0.05 } == true)
@@ -230,8 +230,8 @@ struct TCPTests {
                     bindAddress: BindAddress(host: "127.0.0.2"))
             }
             try reactor.run()
-            server.configure = { _ in }
-            client.configure = { _ in }
+            server.dropHooks()
+            client.dropHooks()
             #expect((serverPeer as? IPv4Address)?.host == "127.0.0.2")
             #expect((clientHost as? IPv4Address)?.host == "127.0.0.2")
             #expect((clientHost as? IPv4Address)?.port == (serverPeer as? IPv4Address)?.port)
@@ -298,9 +298,8 @@ struct TCPTests {
                 }
             }
             try reactor.run()
-            server.configure = { _ in }
-            client.configure = { _ in }
-            client.onFailed = { _, _ in }
+            server.dropHooks()
+            client.dropHooks()
             #expect(clientReceived == Array("by name".utf8))
         }
     }

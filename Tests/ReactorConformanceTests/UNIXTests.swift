@@ -50,8 +50,8 @@ struct UNIXTests {
         }
         reactor.callWhenRunning { network.connectUNIX(name, factory: client, timeout: 10) }
         try reactor.run()
-        server.configure = { _ in }
-        client.configure = { _ in }
+        server.dropHooks()
+        client.dropHooks()
         return seen
     }
 
@@ -162,9 +162,8 @@ struct UNIXTests {
                 }
             }
             try reactor.run()
-            server.configure = { _ in }
-            client.configure = { _ in }
-            client.onFailed = { _, _ in }
+            server.dropHooks()
+            client.dropHooks()
             #expect(failures.isEmpty, "\(failures)")
             #expect(received == Array("again".utf8))
             #expect(server.startCount == 2 && server.stopCount == 2)
@@ -182,7 +181,7 @@ struct UNIXTests {
             client.onFailed = { _, _ in try? reactor.stop() }
             reactor.callWhenRunning { reactor.connectUNIX(uniqueSocketPath(), factory: client, timeout: 10) }
             try reactor.run()
-            client.onFailed = { _, _ in }
+            client.dropHooks()
             #expect(client.failures.count == 1)
             #expect(client.failures.first?.error is ConnectError, "\(client.failures)")
             #expect(built == 0)
