@@ -97,9 +97,18 @@ let package = Package(
             name: "SeedExamplesTests",
             dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore", "TorsionPosix"]
         ),
+        .target(
+            name: "ReactorTestSupport",
+            dependencies: ["TorsionPosix", "TorsionCore"],
+            path: "Tests/ReactorTestSupport"
+        ),
         .testTarget(
             name: "TorsionPosixTests",
-            dependencies: ["TorsionPosix", "TorsionCore"]
+            dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
+        ),
+        .testTarget(
+            name: "ReactorConformanceTests",
+            dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
         ),
         .testTarget(
             name: "TorsionToolTests",

@@ -1,4 +1,6 @@
-import Glibc
+// TestPipe, RecordingDescriptor and ReactorOwned, shared with the
+// conformance suite, for every file of this target.
+@_exported import ReactorTestSupport
 import Testing
 import TorsionCore
 
@@ -47,68 +49,4 @@ func expectNoLeaks(_ reactor: Reactor, sourceLocation: SourceLocation = #_source
     if !reactor.running {
         #expect(reactor.threadPool.threadCount == 0, "pool threads left", sourceLocation: sourceLocation)
     }
-}
-
-/// A nonblocking, close-on-exec pipe owned by a test; ``close()`` closes
-/// both ends, and the test checks it did.
-final class TestPipe {
-    let readEnd: Int32
-    let writeEnd: Int32
-
-    init() throws {
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) != 0 { throw SystemError(call: "pipe") }
-        readEnd = fds[0]
-        writeEnd = fds[1]
-        try Descriptors.setNonBlocking(readEnd)
-        try Descriptors.setNonBlocking(writeEnd)
-    }
-
-    /// Writes `count` bytes so the read end becomes readable.
-    func fill(_ count: Int = 1) {
-        let bytes = [UInt8](repeating: 0x61, count: count)
-        _ = bytes.withUnsafeBytes { write(writeEnd, $0.baseAddress, count) }
-    }
-
-    func close() {
-        Glibc.close(readEnd)
-        Glibc.close(writeEnd)
-    }
-}
-
-/// A reader or writer that records what the reactor tells it.
-final class RecordingDescriptor: ReadDescriptor, WriteDescriptor {
-    let fileDescriptor: Int32
-    var reads = 0
-    var writes = 0
-    var lost: [Failure] = []
-    var onRead: () -> Failure? = { nil }
-    var onWrite: () -> Failure? = { nil }
-
-    init(_ fd: Int32) { fileDescriptor = fd }
-
-    func doRead() -> Failure? {
-        reads += 1
-        return onRead()
-    }
-
-    func doWrite() -> Failure? {
-        writes += 1
-        return onWrite()
-    }
-
-    func connectionLost(reason: Failure) { lost.append(reason) }
-
-    /// Reads and discards whatever is buffered in a nonblocking fd.
-    func drain() {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while buffer.withUnsafeMutableBytes({ read(fileDescriptor, $0.baseAddress, 4096) }) > 0 {}
-    }
-}
-
-/// Holds a value shared with functions queued from other threads; the
-/// functions only run on the reactor thread, which owns the value.
-final class ReactorOwned<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
 }
