@@ -47,9 +47,13 @@ let package = Package(
         ),
         .target(name: "CTorsionPosix"),
         .target(
+            name: "TorsionEngine",
+            dependencies: ["TorsionCore", "CTorsionPosix"]
+        ),
+        .target(
             name: "TorsionPosix",
             dependencies: [
-                "TorsionCore", "CTorsionPosix",
+                "TorsionCore", "TorsionEngine", "CTorsionPosix",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),

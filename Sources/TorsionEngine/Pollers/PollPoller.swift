@@ -4,7 +4,7 @@ import Glibc
 /// every wait, with the generations kept in a parallel array and an index
 /// from fd to slot so register, modify and unregister are O(1).
 /// Loop thread only.
-final class PollPoller: Poller {
+package final class PollPoller: Poller {
     /// What poll(2) reads and fills, one slot per registered fd.
     private var slots: [pollfd] = []
     /// The generation of each slot, parallel to ``slots``.
@@ -13,7 +13,7 @@ final class PollPoller: Poller {
     private var indexOf: [Int32: Int] = [:]
 
     /// Makes an empty poller; poll(2) needs no descriptor of its own.
-    init() {}
+    package init() {}
 
     private static func flags(_ interest: PollerInterest) -> Int16 {
         var flags: Int16 = 0
@@ -22,20 +22,20 @@ final class PollPoller: Poller {
         return flags
     }
 
-    func register(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
+    package func register(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
         precondition(indexOf[fd] == nil, "fd \(fd) registered twice with the poll poller")
         indexOf[fd] = slots.count
         slots.append(pollfd(fd: fd, events: Self.flags(interest), revents: 0))
         generations.append(generation)
     }
 
-    func modify(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
+    package func modify(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
         guard let index = indexOf[fd] else { preconditionFailure("fd \(fd) modified but not registered") }
         slots[index].events = Self.flags(interest)
         generations[index] = generation
     }
 
-    func unregister(_ fd: Int32) throws {
+    package func unregister(_ fd: Int32) throws {
         guard let index = indexOf.removeValue(forKey: fd) else { return }
         let last = slots.count - 1
         if index != last {
@@ -47,7 +47,7 @@ final class PollPoller: Poller {
         generations.removeLast()
     }
 
-    func wait(timeout: Double?, into events: inout [PollerEvent]) throws {
+    package func wait(timeout: Double?, into events: inout [PollerEvent]) throws {
         events.removeAll(keepingCapacity: true)
         // poll takes an Int32 of milliseconds: see pollMilliseconds.
         let milliseconds = Double.pollMilliseconds(timeout)
@@ -70,5 +70,5 @@ final class PollPoller: Poller {
         }
     }
 
-    func close() {}
+    package func close() {}
 }

@@ -3,7 +3,7 @@ import Glibc
 /// A pthread mutex with a condition variable, for the thread pool and for
 /// `blockingCallFromThread`, which must block real threads
 /// (`Synchronization.Mutex` has no condition variable). Any thread.
-final class ConditionLock: @unchecked Sendable {
+package final class ConditionLock: @unchecked Sendable {
     // SAFETY: the mutex and condition live in heap memory owned by this
     // object, are initialised before use and destroyed in deinit; pthreads
     // makes them safe to use from any thread.
@@ -11,7 +11,7 @@ final class ConditionLock: @unchecked Sendable {
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     /// Makes an unlocked lock.
-    init() {
+    package init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
     }
@@ -24,39 +24,39 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     /// Runs `body` holding the lock.
-    func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
+    package func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
     /// Takes the lock; pair with ``unlock()``.
-    func lock() { pthread_mutex_lock(mutex) }
+    package func lock() { pthread_mutex_lock(mutex) }
 
     /// Releases the lock taken by ``lock()``.
-    func unlock() { pthread_mutex_unlock(mutex) }
+    package func unlock() { pthread_mutex_unlock(mutex) }
 
     /// Releases the lock, sleeps until ``broadcast()``, retakes the lock.
     /// Hold the lock, and re-check the awaited state afterwards (wake-ups
     /// may be spurious).
-    func wait() { pthread_cond_wait(condition, mutex) }
+    package func wait() { pthread_cond_wait(condition, mutex) }
 
     /// Wakes every thread sleeping in ``wait()``; call it after
     /// changing what they wait for.
-    func broadcast() {
+    package func broadcast() {
         pthread_cond_broadcast(condition)
     }
 }
 
 /// A joinable POSIX thread running a closure. Used instead of Foundation's
 /// `Thread` so the module needs nothing beyond Glibc.
-struct PosixThread: @unchecked Sendable {
+package struct PosixThread: @unchecked Sendable {
     // SAFETY: a pthread_t is an opaque handle the pthreads API allows any
     // thread to join, once.
     private let handle: pthread_t
 
     /// Starts a thread running `body`.
-    init(_ body: @escaping @Sendable () -> Void) throws(SystemError) {
+    package init(_ body: @escaping @Sendable () -> Void) throws(SystemError) {
         let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
         var handle = pthread_t()
         let result = pthread_create(
@@ -75,16 +75,16 @@ struct PosixThread: @unchecked Sendable {
     }
 
     /// Waits for the thread to finish. Call once, from another thread.
-    func join() {
+    package func join() {
         pthread_join(handle, nil)
     }
 
     /// `true` when called on this thread.
-    var isCurrent: Bool { pthread_equal(handle, pthread_self()) != 0 }
+    package var isCurrent: Bool { pthread_equal(handle, pthread_self()) != 0 }
 
     /// Lets the thread release its resources when it ends, without a
     /// join; instead of ``join()``, for a thread that cannot wait for itself.
-    func detach() {
+    package func detach() {
         pthread_detach(handle)
     }
 }

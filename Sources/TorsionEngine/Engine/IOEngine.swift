@@ -12,7 +12,7 @@
 /// engine submits them natively — the transports above do not know which.
 ///
 /// Loop thread only, except ``waker``.
-protocol IOEngine: AnyObject {
+package protocol IOEngine: AnyObject {
     /// Wakes ``wait(timeout:)`` from any thread.
     var waker: Waker { get }
 
@@ -113,23 +113,23 @@ protocol IOEngine: AnyObject {
 
 /// The most descriptors one send passes: Linux's SCM_MAX_FD (253), the
 /// kernel's limit for one SCM_RIGHTS message.
-let maximumDescriptorsPerSend = 253
+package let maximumDescriptorsPerSend = 253
 
 /// The most buffers one vectored system call takes: Linux's IOV_MAX
 /// (1024). Transports batch their queues by it; longer sends are written
 /// in chunks of this many.
-let maximumBuffersPerSend = 1024
+package let maximumBuffersPerSend = 1024
 
 extension IOEngine {
     /// Sends `buffers` without descriptors; see
     /// ``IOEngine/send(_:buffers:descriptors:completion:)``.
-    func send(_ fd: Int32, buffers: [[UInt8]], completion: @escaping (SendResult) -> Void) -> SendResult? {
+    package func send(_ fd: Int32, buffers: [[UInt8]], completion: @escaping (SendResult) -> Void) -> SendResult? {
         send(fd, buffers: buffers, descriptors: [], completion: completion)
     }
 }
 
 /// One delivery of ``IOEngine/receive(_:handler:)``.
-enum ReceiveResult {
+package enum ReceiveResult {
     /// Bytes read, never empty; the array is the receiver's to keep.
     case data([UInt8])
     /// The peer closed its writing half; receiving has stopped.
@@ -140,7 +140,7 @@ enum ReceiveResult {
 }
 
 /// The outcome of ``IOEngine/send(_:buffers:completion:)``.
-enum SendResult {
+package enum SendResult {
     /// Every byte was written; the count is their total.
     case sent(Int)
     /// Writing failed (for example `EPIPE`, `ECONNRESET`); some bytes may

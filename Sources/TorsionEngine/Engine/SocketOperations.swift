@@ -1,5 +1,5 @@
 /// What one shot of a multishot ``IOEngine/accept(_:handler:)`` produced.
-enum AcceptResult {
+package enum AcceptResult {
     /// A connection: a nonblocking, close-on-exec descriptor now owned by
     /// the handler, and the peer's address.
     case accepted(descriptor: Int32, peer: SocketAddress)
@@ -11,7 +11,7 @@ enum AcceptResult {
 
 /// An engine whose `accept` system call can be replaced, so tests can play
 /// a kernel that is out of descriptors without exhausting the process.
-protocol AcceptCallReplaceable: AnyObject {
+package protocol AcceptCallReplaceable: AnyObject {
     /// The `accept4` wrapper the engine calls (``Socket/accept(_:)`` by default).
     var acceptCall: (Int32) throws(SystemError) -> (descriptor: Int32, peer: SocketAddress)? { get set }
 }

@@ -9,6 +9,11 @@ public struct SelectDescriptorLimitExceeded: Error, CustomStringConvertible, Equ
     public let fileDescriptor: Int32
     /// The first number select cannot watch (`FD_SETSIZE`, 1024 on Linux).
     public let limit: Int32
+    /// Makes the error for `fileDescriptor` refused at `limit`.
+    package init(fileDescriptor: Int32, limit: Int32) {
+        self.fileDescriptor = fileDescriptor
+        self.limit = limit
+    }
     /// Names the descriptor, the limit and the way out.
     public var description: String {
         "SelectDescriptorLimitExceeded: fd \(fileDescriptor) is not below FD_SETSIZE (\(limit)); "
@@ -19,34 +24,34 @@ public struct SelectDescriptorLimitExceeded: Error, CustomStringConvertible, Equ
 /// The select(2) backend: the registrations are kept here and copied into
 /// fresh `fd_set` bitmaps on every wait. Refuses descriptors at or above
 /// `FD_SETSIZE` with ``SelectDescriptorLimitExceeded``. Loop thread only.
-final class SelectPoller: Poller {
+package final class SelectPoller: Poller {
     /// The capacity of an `fd_set` in bits: Glibc's `FD_SETSIZE` (1024),
     /// computed from the type so it cannot disagree with the bitmap the
     /// kernel and this file write.
-    static let descriptorLimit = Int32(MemoryLayout<fd_set>.size * 8)
+    package static let descriptorLimit = Int32(MemoryLayout<fd_set>.size * 8)
 
     /// fd → generation and interest of the registration.
     private var registrations: [Int32: (generation: UInt32, interest: PollerInterest)] = [:]
 
     /// Makes an empty poller; select(2) needs no descriptor of its own.
-    init() {}
+    package init() {}
 
-    func register(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
+    package func register(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
         guard fd >= 0, fd < Self.descriptorLimit else {
             throw SelectDescriptorLimitExceeded(fileDescriptor: fd, limit: Self.descriptorLimit)
         }
         registrations[fd] = (generation, interest)
     }
 
-    func modify(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
+    package func modify(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
         registrations[fd] = (generation, interest)
     }
 
-    func unregister(_ fd: Int32) throws {
+    package func unregister(_ fd: Int32) throws {
         registrations[fd] = nil
     }
 
-    func wait(timeout: Double?, into events: inout [PollerEvent]) throws {
+    package func wait(timeout: Double?, into events: inout [PollerEvent]) throws {
         events.removeAll(keepingCapacity: true)
         var readSet = fd_set()
         var writeSet = fd_set()
@@ -93,7 +98,7 @@ final class SelectPoller: Poller {
         }
     }
 
-    func close() {}
+    package func close() {}
 
     // MARK: fd_set bits (the FD_SET / FD_ISSET macros are not imported)
 

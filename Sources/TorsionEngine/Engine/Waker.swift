@@ -7,18 +7,18 @@ import Glibc
 ///
 /// ``wake()`` is safe from any thread (one `write`); ``drain()`` and
 /// ``close()`` belong to the loop's thread.
-final class Waker: Sendable {
+package final class Waker: Sendable {
     /// The eventfd; watched for readability by the engine.
-    let fileDescriptor: Int32
+    package let fileDescriptor: Int32
 
     /// Creates a nonblocking, close-on-exec eventfd.
-    init() throws(SystemError) {
+    package init() throws(SystemError) {
         fileDescriptor = try retryingInterrupts("eventfd") { eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK)) }
     }
 
     /// Makes the eventfd readable. Any thread. `EAGAIN` means the counter
     /// is saturated: the fd is readable already, so the wake is not lost.
-    func wake() {
+    package func wake() {
         var one: UInt64 = 1
         while true {
             // SAFETY: writes the 8 bytes of a local UInt64, the size eventfd requires.
@@ -28,7 +28,7 @@ final class Waker: Sendable {
     }
 
     /// Resets the counter so the eventfd stops being readable. Loop thread.
-    func drain() {
+    package func drain() {
         var counter: UInt64 = 0
         while true {
             // SAFETY: reads into a local UInt64, the 8 bytes eventfd hands out.
@@ -38,7 +38,7 @@ final class Waker: Sendable {
     }
 
     /// Closes the eventfd. Loop thread, once, when the engine closes.
-    func close() {
+    package func close() {
         Descriptors.close(fileDescriptor)
     }
 }

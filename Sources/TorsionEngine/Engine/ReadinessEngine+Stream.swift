@@ -4,15 +4,15 @@ import Glibc
 /// The receives and sends in progress on one stream descriptor of a
 /// ``ReadinessEngine``: what its readiness registration is for. Loop
 /// thread only.
-final class StreamOperations {
+package final class StreamOperations {
     /// Set while receiving; called with each read.
-    var receiveHandler: ((ReceiveResult) -> Void)?
+    package var receiveHandler: ((ReceiveResult) -> Void)?
     /// Set while a send waits for writability.
-    var pendingSend: PendingSend?
+    package var pendingSend: PendingSend?
 
     /// The readiness the operations need: read while receiving, write
     /// while a send waits.
-    var interest: PollerInterest {
+    package var interest: PollerInterest {
         var interest: PollerInterest = []
         if receiveHandler != nil { interest.insert(.read) }
         if pendingSend != nil { interest.insert(.write) }
@@ -22,20 +22,20 @@ final class StreamOperations {
 
 /// A send that could not finish at once: the buffers, how far they were
 /// written, and whom to tell when done.
-struct PendingSend {
+package struct PendingSend {
     /// Everything the send was asked to write.
-    let buffers: [[UInt8]]
+    package let buffers: [[UInt8]]
     /// Descriptors still to pass with the next bytes (SCM_RIGHTS); emptied
     /// once a call wrote at least one byte, which carried them.
-    var descriptors: [Int32]
+    package var descriptors: [Int32]
     /// The first buffer not completely written.
-    var index = 0
+    package var index = 0
     /// Bytes of `buffers[index]` already written.
-    var offset = 0
+    package var offset = 0
     /// Bytes written so far, over all buffers.
-    var total = 0
+    package var total = 0
     /// Called once with the outcome.
-    let completion: (SendResult) -> Void
+    package let completion: (SendResult) -> Void
 }
 
 /// How a vectored write attempt ended.
@@ -56,14 +56,14 @@ private enum SendProgress {
 extension ReadinessEngine {
     /// The size of the loop-owned receive buffer: 64 KiB, enough for a full
     /// socket-buffer's worth per read on loopback without hogging memory.
-    static var receiveBufferSize: Int { 65_536 }
+    package static var receiveBufferSize: Int { 65_536 }
 
     /// Reads per wake-up for one descriptor: bounded so one busy
     /// connection cannot starve the others in the same turn; the poller
     /// is level-triggered and reports what is left on the next turn.
-    static var maximumReadsPerWakeUp: Int { 4 }
+    package static var maximumReadsPerWakeUp: Int { 4 }
 
-    func receive(_ fd: Int32, handler: @escaping (ReceiveResult) -> Void) throws {
+    package func receive(_ fd: Int32, handler: @escaping (ReceiveResult) -> Void) throws {
         let operations = streams[fd] ?? StreamOperations()
         let wasReceiving = operations.receiveHandler != nil
         operations.receiveHandler = handler
@@ -78,7 +78,7 @@ extension ReadinessEngine {
         }
     }
 
-    func cancelReceive(_ fd: Int32) {
+    package func cancelReceive(_ fd: Int32) {
         guard let operations = streams[fd], operations.receiveHandler != nil else { return }
         operations.receiveHandler = nil
         // Removing an interest from a registered, open descriptor does
@@ -86,7 +86,7 @@ extension ReadinessEngine {
         try? updateStreamInterest(fd, operations)
     }
 
-    func send(
+    package func send(
         _ fd: Int32, buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void
     ) -> SendResult? {
         precondition(descriptors.count <= maximumDescriptorsPerSend, "more descriptors than one send passes")
@@ -263,7 +263,7 @@ extension ReadinessEngine {
 /// Builds the SCM_RIGHTS control message of a `sendmsg`. The CMSG_* macros
 /// are not visible from Swift, so their arithmetic is spelled out: a
 /// header, then the descriptors, each part aligned to `size_t`.
-enum RightsMessage {
+package enum RightsMessage {
     /// Rounds `length` up to `size_t` alignment (CMSG_ALIGN).
     private static func aligned(_ length: Int) -> Int {
         let alignment = MemoryLayout<Int>.size
@@ -272,7 +272,7 @@ enum RightsMessage {
 
     /// Runs `body` with `message` carrying `descriptors` as SCM_RIGHTS (or
     /// unchanged when there are none).
-    static func withControl<Result>(
+    package static func withControl<Result>(
         passing descriptors: [Int32], in message: inout msghdr, _ body: (inout msghdr) -> Result
     ) -> Result {
         guard !descriptors.isEmpty else { return body(&message) }

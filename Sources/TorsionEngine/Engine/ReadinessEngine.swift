@@ -5,10 +5,10 @@
 /// generation and drops stale events. Generic over the poller so each
 /// backend's calls are direct, not through an existential, on the hot path.
 /// Loop thread only, except ``waker``.
-final class ReadinessEngine<P: Poller>: IOEngine {
+package final class ReadinessEngine<P: Poller>: IOEngine {
     // MARK: Any thread
 
-    let waker: Waker
+    package let waker: Waker
 
     // MARK: Loop thread only
 
@@ -18,19 +18,19 @@ final class ReadinessEngine<P: Poller>: IOEngine {
     /// The `accept4` wrapper the accept operation calls; tests replace it
     /// to play the kernel (an `EMFILE` the process cannot produce safely
     /// while other tests run).
-    var acceptCall: (Int32) throws(SystemError) -> (descriptor: Int32, peer: SocketAddress)? = Socket.accept
+    package var acceptCall: (Int32) throws(SystemError) -> (descriptor: Int32, peer: SocketAddress)? = Socket.accept
     /// Reused between waits so a turn allocates nothing for its events.
     private var events: [PollerEvent] = []
     private var closed = false
     /// Receives and sends in progress, by fd (see ReadinessEngine+Stream).
-    var streams: [Int32: StreamOperations] = [:]
+    package var streams: [Int32: StreamOperations] = [:]
     /// The loop-owned buffer every receive reads into before copying the
     /// bytes read into the array handed to its handler.
-    let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(
+    package let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(
         byteCount: ReadinessEngine.receiveBufferSize, alignment: 16)
 
     /// Wraps `poller`, creating and registering a waker.
-    init(poller: P) throws {
+    package init(poller: P) throws {
         self.poller = poller
         waker = try Waker()
         do {
@@ -42,9 +42,9 @@ final class ReadinessEngine<P: Poller>: IOEngine {
         }
     }
 
-    var watchedCount: Int { registry.count }
+    package var watchedCount: Int { registry.count }
 
-    func watch(_ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void) throws {
+    package func watch(_ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void) throws {
         guard !interest.isEmpty else { return unwatch(fd) }
         if let current = registry[fd] {
             if current.interest != interest {
@@ -62,7 +62,7 @@ final class ReadinessEngine<P: Poller>: IOEngine {
         }
     }
 
-    func unwatch(_ fd: Int32) {
+    package func unwatch(_ fd: Int32) {
         streams[fd] = nil
         guard registry[fd] != nil else { return }
         registry.remove(fd)
@@ -72,7 +72,7 @@ final class ReadinessEngine<P: Poller>: IOEngine {
         try? poller.unregister(fd)
     }
 
-    func wait(timeout: Double?) throws {
+    package func wait(timeout: Double?) throws {
         try poller.wait(timeout: timeout, into: &events)
         for event in events {
             if event.fileDescriptor == waker.fileDescriptor, event.generation == 0 {
@@ -83,7 +83,7 @@ final class ReadinessEngine<P: Poller>: IOEngine {
         }
     }
 
-    func close() {
+    package func close() {
         guard !closed else { return }
         closed = true
         streams.removeAll()

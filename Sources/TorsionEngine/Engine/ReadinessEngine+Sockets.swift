@@ -14,13 +14,13 @@ extension ReadinessEngine: AcceptCallReplaceable {
     /// readable, accepts until `EAGAIN` or ``acceptsPerReadiness``
     /// connections, handing each result to `handler`. Level-triggered: a
     /// connection left queued is reported again on the next wait.
-    func accept(_ fd: Int32, handler: @escaping (AcceptResult) -> Void) throws {
+    package func accept(_ fd: Int32, handler: @escaping (AcceptResult) -> Void) throws {
         try watch(fd, interest: .read) { [unowned self] ready in
             acceptReady(fd, ready, handler)
         }
     }
 
-    func cancelAccept(_ fd: Int32) {
+    package func cancelAccept(_ fd: Int32) {
         unwatch(fd)
     }
 
@@ -51,7 +51,7 @@ extension ReadinessEngine: AcceptCallReplaceable {
     /// becomes writable (`SO_ERROR` says how it went). A connect that
     /// succeeds at once is completed the same way, on the next wait, so
     /// the caller never sees its completion run inside this call.
-    func connect(
+    package func connect(
         _ fd: Int32, to address: SocketAddress, completion: @escaping (Result<Void, SystemError>) -> Void
     ) throws {
         _ = try Socket.connect(fd, to: address)
@@ -64,7 +64,7 @@ extension ReadinessEngine: AcceptCallReplaceable {
         }
     }
 
-    func cancelConnect(_ fd: Int32) {
+    package func cancelConnect(_ fd: Int32) {
         unwatch(fd)
     }
 }

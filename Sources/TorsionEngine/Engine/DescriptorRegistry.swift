@@ -7,16 +7,16 @@
 /// same number (closed and reused while the event waited in the batch) and
 /// is dropped by ``handler(for:)``. Keeping this here, not in the pollers,
 /// gives every backend the same guarantee. Loop thread only.
-struct DescriptorRegistry {
+package struct DescriptorRegistry {
     /// One watched descriptor.
-    struct Registration {
+    package struct Registration {
         /// Stamped into the poller's user data; 0 is reserved for the waker.
-        let generation: UInt32
+        package let generation: UInt32
         /// What the descriptor is watched for; never empty.
-        var interest: PollerInterest
+        package var interest: PollerInterest
         /// Called with the readiness, masked to ``interest`` (plus
         /// ``PollerInterest/invalid``, which is always passed on).
-        var handler: (PollerInterest) -> Void
+        package var handler: (PollerInterest) -> Void
     }
 
     // MARK: Loop thread only
@@ -27,13 +27,13 @@ struct DescriptorRegistry {
     private var nextGeneration: UInt32 = 1
 
     /// Number of descriptors watched (the engine's waker is not counted).
-    var count: Int { registrations.count }
+    package var count: Int { registrations.count }
 
     /// The registration of `fd`, if watched.
-    subscript(fd: Int32) -> Registration? { registrations[fd] }
+    package subscript(fd: Int32) -> Registration? { registrations[fd] }
 
     /// Records a new registration of `fd` and returns its generation.
-    mutating func add(
+    package mutating func add(
         _ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void
     ) -> UInt32 {
         precondition(registrations[fd] == nil, "fd \(fd) is already registered")
@@ -45,20 +45,20 @@ struct DescriptorRegistry {
 
     /// Changes the interest and handler of a registered `fd`, keeping its
     /// generation (the descriptor is the same open file).
-    mutating func update(_ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void) {
+    package mutating func update(_ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void) {
         registrations[fd]?.interest = interest
         registrations[fd]?.handler = handler
     }
 
     /// Forgets `fd`; events still queued for it become stale.
-    mutating func remove(_ fd: Int32) {
+    package mutating func remove(_ fd: Int32) {
         registrations[fd] = nil
     }
 
     /// The handler and masked readiness for `event`, or `nil` when the event
     /// is stale (fd unregistered, or registered again since with another
     /// generation) or asks for nothing the descriptor still waits for.
-    func handler(for event: PollerEvent) -> (handler: (PollerInterest) -> Void, ready: PollerInterest)? {
+    package func handler(for event: PollerEvent) -> (handler: (PollerInterest) -> Void, ready: PollerInterest)? {
         guard let registration = registrations[event.fileDescriptor],
             registration.generation == event.generation
         else { return nil }

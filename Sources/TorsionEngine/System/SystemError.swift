@@ -31,7 +31,7 @@ public struct SystemError: Error, CustomStringConvertible, Hashable, Sendable {
 /// call); any other negative result throws ``SystemError`` named `call`.
 /// Returns the non-negative result.
 @discardableResult
-func retryingInterrupts<Result: BinaryInteger>(_ call: String, _ body: () -> Result) throws(SystemError) -> Result {
+package func retryingInterrupts<Result: BinaryInteger>(_ call: String, _ body: () -> Result) throws(SystemError) -> Result {
     while true {
         let result = body()
         if result >= 0 { return result }

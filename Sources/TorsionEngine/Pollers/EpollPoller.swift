@@ -5,7 +5,7 @@ import Glibc
 /// carries the fd and its generation in `epoll_data.u64`, so stale reports
 /// for a closed-and-reused fd are recognisable after the wait returns.
 /// Loop thread only.
-final class EpollPoller: Poller {
+package final class EpollPoller: Poller {
     /// The epoll instance.
     private let epollFD: Int32
     /// Reused buffer for `epoll_wait`; grows (doubling, up to
@@ -18,7 +18,7 @@ final class EpollPoller: Poller {
     private static let maximumBatch = 4096
 
     /// Creates a close-on-exec epoll instance.
-    init() throws(SystemError) {
+    package init() throws(SystemError) {
         epollFD = try retryingInterrupts("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
         buffer = Array(repeating: epoll_event(), count: 64)
     }
@@ -40,21 +40,21 @@ final class EpollPoller: Poller {
         try retryingInterrupts(name) { epoll_ctl(epollFD, operation, fd, &event) }
     }
 
-    func register(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
+    package func register(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
         try control(EPOLL_CTL_ADD, "epoll_ctl(ADD)", fd, generation: generation, interest: interest)
     }
 
-    func modify(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
+    package func modify(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
         try control(EPOLL_CTL_MOD, "epoll_ctl(MOD)", fd, generation: generation, interest: interest)
     }
 
-    func unregister(_ fd: Int32) throws {
+    package func unregister(_ fd: Int32) throws {
         // Kernels before 2.6.9 required a non-null event even for DEL.
         var unused = epoll_event()
         try retryingInterrupts("epoll_ctl(DEL)") { epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, &unused) }
     }
 
-    func wait(timeout: Double?, into events: inout [PollerEvent]) throws {
+    package func wait(timeout: Double?, into events: inout [PollerEvent]) throws {
         events.removeAll(keepingCapacity: true)
         // epoll_wait takes an Int32 of milliseconds: see pollMilliseconds.
         let milliseconds = Double.pollMilliseconds(timeout)
@@ -80,7 +80,7 @@ final class EpollPoller: Poller {
         }
     }
 
-    func close() {
+    package func close() {
         Descriptors.close(epollFD)
     }
 }

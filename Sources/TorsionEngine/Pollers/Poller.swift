@@ -1,14 +1,16 @@
 /// What a registration waits for: readability, writability or both.
-struct PollerInterest: OptionSet, Hashable, Sendable {
-    let rawValue: UInt8
+package struct PollerInterest: OptionSet, Hashable, Sendable {
+    package let rawValue: UInt8
+    /// Makes an interest from its bits.
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
     /// Wake up when a read would not block (data, end of file, an error).
-    static let read = PollerInterest(rawValue: 1 << 0)
+    package static let read = PollerInterest(rawValue: 1 << 0)
     /// Wake up when a write would not block.
-    static let write = PollerInterest(rawValue: 1 << 1)
+    package static let write = PollerInterest(rawValue: 1 << 1)
     /// Reported, never asked for: the descriptor is not open any more (it
     /// was closed while registered; poll's POLLNVAL, select's EBADF). The
     /// registration is useless and must be dropped, or the loop would spin.
-    static let invalid = PollerInterest(rawValue: 1 << 2)
+    package static let invalid = PollerInterest(rawValue: 1 << 2)
 }
 
 /// One readiness report from ``Poller/wait(timeout:into:)``.
@@ -18,30 +20,30 @@ struct PollerInterest: OptionSet, Hashable, Sendable {
 /// data where there is one (`epoll_data.u64 = fd | generation << 32`). The
 /// shared ``DescriptorRegistry`` compares it with the current registration
 /// and drops reports meant for a previous owner of a reused fd number.
-struct PollerEvent: Equatable, Sendable {
+package struct PollerEvent: Equatable, Sendable {
     /// The ready descriptor.
-    let fileDescriptor: Int32
+    package let fileDescriptor: Int32
     /// The generation it was registered with when found ready.
-    let generation: UInt32
+    package let generation: UInt32
     /// What it is ready for. Errors and hang-ups are reported as readiness
     /// for everything registered, so the handler's next syscall meets the
     /// error (Twisted's readers see EOF or the error in `doRead`).
-    let ready: PollerInterest
+    package let ready: PollerInterest
 
     /// Packs fd and generation into one 64-bit user-data word.
-    static func userData(fileDescriptor: Int32, generation: UInt32) -> UInt64 {
+    package static func userData(fileDescriptor: Int32, generation: UInt32) -> UInt64 {
         UInt64(UInt32(bitPattern: fileDescriptor)) | UInt64(generation) << 32
     }
 
     /// Unpacks a word made by ``userData(fileDescriptor:generation:)``.
-    init(userData: UInt64, ready: PollerInterest) {
+    package init(userData: UInt64, ready: PollerInterest) {
         self.fileDescriptor = Int32(bitPattern: UInt32(truncatingIfNeeded: userData))
         self.generation = UInt32(truncatingIfNeeded: userData >> 32)
         self.ready = ready
     }
 
     /// Makes a report from its parts.
-    init(fileDescriptor: Int32, generation: UInt32, ready: PollerInterest) {
+    package init(fileDescriptor: Int32, generation: UInt32, ready: PollerInterest) {
         self.fileDescriptor = fileDescriptor
         self.generation = generation
         self.ready = ready
@@ -56,7 +58,7 @@ struct PollerEvent: Equatable, Sendable {
 /// bookkeeping, generations and dispatch live in ``ReadinessEngine`` and
 /// ``DescriptorRegistry``, so each poller stays a small file. Loop thread
 /// only.
-protocol Poller: AnyObject {
+package protocol Poller: AnyObject {
     /// Starts watching `fd` for `interest` (never empty).
     func register(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws
     /// Changes what a registered `fd` is watched for (never empty).
@@ -78,7 +80,7 @@ extension Double {
     /// is due and spins, and clamped to `Int32.max` ms (about 24.8 days)
     /// because both calls take an `int`; a longer wait simply wakes early and
     /// waits again. `nil` (no limit) is -1.
-    static func pollMilliseconds(_ timeout: Double?) -> Int32 {
+    package static func pollMilliseconds(_ timeout: Double?) -> Int32 {
         guard let timeout else { return -1 }
         guard timeout > 0 else { return 0 }
         let milliseconds = (timeout * 1000).rounded(.up)
