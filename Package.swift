@@ -50,10 +50,21 @@ let package = Package(
             name: "TorsionEngine",
             dependencies: ["TorsionCore", "CTorsionPosix"]
         ),
+        // libevent's core loop only (libevent_core: no bufferevent users,
+        // no evdns/evhttp), used as a poller by TorsionLibevent.
+        .systemLibrary(
+            name: "CLibevent",
+            pkgConfig: "libevent_core",
+            providers: [.apt(["libevent-dev"])]
+        ),
+        .target(
+            name: "TorsionLibevent",
+            dependencies: ["TorsionEngine", "CLibevent"]
+        ),
         .target(
             name: "TorsionPosix",
             dependencies: [
-                "TorsionCore", "TorsionEngine", "CTorsionPosix",
+                "TorsionCore", "TorsionEngine", "TorsionLibevent", "CTorsionPosix",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -109,6 +120,10 @@ let package = Package(
         .testTarget(
             name: "TorsionPosixTests",
             dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
+        ),
+        .testTarget(
+            name: "TorsionLibeventTests",
+            dependencies: ["TorsionLibevent", "TorsionEngine", "ReactorTestSupport"]
         ),
         .testTarget(
             name: "ReactorConformanceTests",

@@ -1,3 +1,5 @@
+import TorsionLibevent
+
 /// The event loops a ``Reactor`` can run on. Every backend runs the same
 /// reactor, transports and protocols; only the I/O engine underneath
 /// differs, so one program can be run, tested and measured on each.
@@ -8,7 +10,7 @@ public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     case poll
     /// epoll(7): O(ready) per wait; the best available backend today.
     case epoll
-    /// libevent as a poller.
+    /// libevent 2.1 as a poller under the shared readiness engine.
     case libevent
     /// io_uring with native completions.
     case io_uring
@@ -21,12 +23,14 @@ public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
         case unavailable(reason: String)
     }
 
-    /// Whether this backend can run here; libevent and io_uring are
-    /// reported as "not built yet" until their engines exist.
+    /// Whether this backend can run here; libevent when it can create an
+    /// event base, io_uring is reported as "not built yet" until its engine
+    /// exists.
     public var availability: Availability {
         switch self {
         case .select, .poll, .epoll: .available
-        case .libevent, .io_uring: .unavailable(reason: "not built yet")
+        case .libevent: LibeventPoller.unavailableReason.map { .unavailable(reason: $0) } ?? .available
+        case .io_uring: .unavailable(reason: "not built yet")
         }
     }
 
