@@ -122,10 +122,6 @@ let package = Package(
             dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
         ),
         .testTarget(
-            name: "TorsionLibeventTests",
-            dependencies: ["TorsionLibevent", "TorsionEngine", "ReactorTestSupport"]
-        ),
-        .testTarget(
             name: "ReactorConformanceTests",
             dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
         ),
