@@ -46,6 +46,11 @@ let package = Package(
             ]
         ),
         .target(name: "CTorsionPosix"),
+        .systemLibrary(name: "CLibURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+        .target(
+            name: "TorsionURing",
+            dependencies: ["TorsionEngine", "CLibURing", "CTorsionPosix"]
+        ),
         .target(
             name: "TorsionEngine",
             dependencies: ["TorsionCore", "CTorsionPosix"]
@@ -120,6 +125,10 @@ let package = Package(
                 "TorsionTool", "Torsion", "TorsionPosix", "SeedExamples", "TorsionTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .testTarget(
+            name: "TorsionURingTests",
+            dependencies: ["TorsionURing", "TorsionEngine", "CLibURing"]
         ),
         .testTarget(
             name: "TorsionTestingTests",
