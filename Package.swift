@@ -50,10 +50,15 @@ let package = Package(
             name: "TorsionEngine",
             dependencies: ["TorsionCore", "CTorsionPosix"]
         ),
+        .systemLibrary(name: "CLibURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+        .target(
+            name: "TorsionURing",
+            dependencies: ["TorsionCore", "TorsionEngine", "CLibURing", "CTorsionPosix"]
+        ),
         .target(
             name: "TorsionPosix",
             dependencies: [
-                "TorsionCore", "TorsionEngine", "CTorsionPosix",
+                "TorsionCore", "TorsionEngine", "TorsionURing", "CTorsionPosix",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -109,6 +114,10 @@ let package = Package(
         .testTarget(
             name: "TorsionPosixTests",
             dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
+        ),
+        .testTarget(
+            name: "TorsionURingTests",
+            dependencies: ["TorsionURing", "TorsionEngine", "CLibURing"]
         ),
         .testTarget(
             name: "ReactorConformanceTests",
