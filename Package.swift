@@ -46,19 +46,19 @@ let package = Package(
             ]
         ),
         .target(name: "CTorsionPosix"),
-        .systemLibrary(name: "CLibURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
-        .target(
-            name: "TorsionURing",
-            dependencies: ["TorsionEngine", "CLibURing", "CTorsionPosix"]
-        ),
         .target(
             name: "TorsionEngine",
             dependencies: ["TorsionCore", "CTorsionPosix"]
         ),
+        .systemLibrary(name: "CLibURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+        .target(
+            name: "TorsionURing",
+            dependencies: ["TorsionCore", "TorsionEngine", "CLibURing", "CTorsionPosix"]
+        ),
         .target(
             name: "TorsionPosix",
             dependencies: [
-                "TorsionCore", "TorsionEngine", "CTorsionPosix",
+                "TorsionCore", "TorsionEngine", "TorsionURing", "CTorsionPosix",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -116,6 +116,10 @@ let package = Package(
             dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
         ),
         .testTarget(
+            name: "TorsionURingTests",
+            dependencies: ["TorsionURing", "TorsionEngine", "CLibURing"]
+        ),
+        .testTarget(
             name: "ReactorConformanceTests",
             dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
         ),
@@ -125,10 +129,6 @@ let package = Package(
                 "TorsionTool", "Torsion", "TorsionPosix", "SeedExamples", "TorsionTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
-        ),
-        .testTarget(
-            name: "TorsionURingTests",
-            dependencies: ["TorsionURing", "TorsionEngine", "CLibURing"]
         ),
         .testTarget(
             name: "TorsionTestingTests",

@@ -1,22 +1,21 @@
-// liburing's API, static inline helpers included, for Swift.
+// liburing for Swift: the static inline helpers (io_uring_prep_*,
+// io_uring_cq_advance, io_uring_opcode_supported) import as functions.
 //
-// liburing.h defines _GNU_SOURCE and _XOPEN_SOURCE before its own system
-// includes; the libc headers are included here first, without them, so
-// that they come from the Glibc module Swift already has instead of being
-// parsed a second time with other feature macros (which clang rejects as a
-// conflicting definition of fd_set).
-#ifndef C_LIB_URING_SHIM_H
-#define C_LIB_URING_SHIM_H
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <sys/select.h>
+// liburing.h defines _GNU_SOURCE and _XOPEN_SOURCE before including the
+// C library's headers; were it the first to include them, this module
+// would get its own definitions of their types, which clash with Glibc's
+// module. Including them first, without those macros, makes liburing.h
+// reuse Glibc's (it needs nothing the macros add on glibc).
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/select.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <inttypes.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <poll.h>
 #include <liburing.h>
-#endif
