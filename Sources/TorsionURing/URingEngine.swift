@@ -75,6 +75,12 @@ package final class URingEngine {
     /// Whether tests replaced ``acceptCall``.
     var acceptCallReplaced = false
 
+    // MARK: Stream state (loop thread only)
+
+    /// The buffer ring and each descriptor's receive and send (see
+    /// URingEngine+Stream).
+    package let streams = URingStreams()
+
     /// CQEs copied out per batch: the CQ ring is drained in batches of this
     /// many until empty or a batch comes back short.
     private static let batchSize = 256
@@ -186,6 +192,7 @@ package final class URingEngine {
     package func unwatch(_ fd: Int32) {
         registry.remove(fd)
         armedPolls[fd] = nil
+        forgetStream(fd)
         accepts[fd] = nil
         connects[fd] = nil
         for token in tokensByDescriptor[fd] ?? [] { cancel(token) }
@@ -309,6 +316,7 @@ package final class URingEngine {
     package func close() {
         guard !closed else { return }
         closed = true
+        closeStreams()
         io_uring_queue_exit(&ring)
         for fd in closingDescriptors { Descriptors.close(fd) }
         closingDescriptors.removeAll()
