@@ -117,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TorsionURingTests",
-            dependencies: ["TorsionURing", "TorsionEngine", "CLibURing"]
+            dependencies: ["TorsionURing", "TorsionEngine", "TorsionCore", "CLibURing"]
         ),
         .testTarget(
             name: "ReactorConformanceTests",
