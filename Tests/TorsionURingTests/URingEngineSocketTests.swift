@@ -17,47 +17,37 @@ func makeLoopbackListener() throws -> (descriptor: Int32, address: SocketAddress
 struct URingEngineSocketTests {
     @Test("a watched descriptor that stays readable is reported on every turn (level semantics)")
     func watchIsLevelTriggered() throws {
-        let engine = try URingEngine()
-        defer { engine.close() }
-        let pipe = try Pipe()
-        defer {
-            close(pipe.readEnd)
-            close(pipe.writeEnd)
+        try withEngineAndPipe { engine, pipe in
+            pipe.fill()
+            var reports: [PollerInterest] = []
+            try engine.watch(pipe.readEnd, interest: .read) { reports.append($0) }
+            #expect(engine.watchedCount == 1)
+            try turn(engine) { reports.count == 1 }
+            // Nothing was read: the next turns report it again, once each.
+            try engine.wait(timeout: nil)
+            #expect(reports.count == 2)
+            try engine.wait(timeout: nil)
+            #expect(reports == [.read, .read, .read])
+            engine.unwatch(pipe.readEnd)
+            #expect(engine.watchedCount == 0)
+            try engine.wait(timeout: 0)
+            #expect(reports.count == 3)
         }
-        pipe.fill()
-        var reports: [PollerInterest] = []
-        try engine.watch(pipe.readEnd, interest: .read) { reports.append($0) }
-        #expect(engine.watchedCount == 1)
-        try turn(engine) { reports.count == 1 }
-        // Nothing was read: the next turns report it again, once each.
-        try engine.wait(timeout: nil)
-        #expect(reports.count == 2)
-        try engine.wait(timeout: nil)
-        #expect(reports == [.read, .read, .read])
-        engine.unwatch(pipe.readEnd)
-        #expect(engine.watchedCount == 0)
-        try engine.wait(timeout: 0)
-        #expect(reports.count == 3)
     }
 
     @Test("changing a watch's interest reports the new interest only")
     func watchInterestChange() throws {
-        let engine = try URingEngine()
-        defer { engine.close() }
-        let pipe = try Pipe()
-        defer {
-            close(pipe.readEnd)
-            close(pipe.writeEnd)
+        try withEngineAndPipe { engine, pipe in
+            var reports: [PollerInterest] = []
+            // The write end of an empty pipe is writable, never readable.
+            try engine.watch(pipe.writeEnd, interest: .read) { reports.append($0) }
+            try engine.wait(timeout: 0)
+            #expect(reports.isEmpty)
+            try engine.watch(pipe.writeEnd, interest: .write) { reports.append($0) }
+            try turn(engine) { !reports.isEmpty }
+            #expect(reports == [.write])
+            engine.unwatch(pipe.writeEnd)
         }
-        var reports: [PollerInterest] = []
-        // The write end of an empty pipe is writable, never readable.
-        try engine.watch(pipe.writeEnd, interest: .read) { reports.append($0) }
-        try engine.wait(timeout: 0)
-        #expect(reports.isEmpty)
-        try engine.watch(pipe.writeEnd, interest: .write) { reports.append($0) }
-        try turn(engine) { !reports.isEmpty }
-        #expect(reports == [.write])
-        engine.unwatch(pipe.writeEnd)
     }
 
     @Test("a multishot accept hands over every connection with its peer, and connect completes")

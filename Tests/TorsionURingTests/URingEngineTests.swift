@@ -48,6 +48,18 @@ struct SocketPair {
     }
 }
 
+/// Runs `body` with a fresh engine and a pipe, closing all three after.
+func withEngineAndPipe(_ body: (URingEngine, Pipe) throws -> Void) throws {
+    let engine = try URingEngine()
+    defer { engine.close() }
+    let pipe = try Pipe()
+    defer {
+        close(pipe.readEnd)
+        close(pipe.writeEnd)
+    }
+    try body(engine, pipe)
+}
+
 /// Turns `engine` with a zero timeout until `done` or `turns` turns, so a
 /// broken engine fails the test instead of hanging it.
 func turn(_ engine: URingEngine, turns: Int = 100, until done: () -> Bool) throws {
@@ -72,24 +84,19 @@ struct URingEngineTests {
 
     @Test("a multishot operation's completion runs for every CQE until cancelled")
     func multishotUntilCancelled() throws {
-        let engine = try URingEngine()
-        defer { engine.close() }
-        let pipe = try Pipe()
-        defer {
-            close(pipe.readEnd)
-            close(pipe.writeEnd)
+        try withEngineAndPipe { engine, pipe in
+            var moreFlags: [Bool] = []
+            let token = engine.submit({ sqe in io_uring_prep_poll_multishot(sqe, pipe.writeEnd, UInt32(POLLOUT)) }) {
+                _, flags in moreFlags.append(flags & IORING_CQE_F_MORE != 0)
+            }
+            try turn(engine) { !moreFlags.isEmpty }
+            #expect(moreFlags == [true])
+            #expect(engine.operationsInFlight(on: pipe.writeEnd) == 1)
+            engine.cancel(token)
+            try turn(engine) { moreFlags.last == false }
+            #expect(moreFlags.last == false)
+            #expect(engine.operationsInFlight(on: pipe.writeEnd) == 0)
         }
-        var moreFlags: [Bool] = []
-        let token = engine.submit({ sqe in io_uring_prep_poll_multishot(sqe, pipe.writeEnd, UInt32(POLLOUT)) }) {
-            _, flags in moreFlags.append(flags & IORING_CQE_F_MORE != 0)
-        }
-        try turn(engine) { !moreFlags.isEmpty }
-        #expect(moreFlags == [true])
-        #expect(engine.operationsInFlight(on: pipe.writeEnd) == 1)
-        engine.cancel(token)
-        try turn(engine) { moreFlags.last == false }
-        #expect(moreFlags.last == false)
-        #expect(engine.operationsInFlight(on: pipe.writeEnd) == 0)
     }
 
     @Test("closeDescriptor closes at once when nothing is in flight on the descriptor")
