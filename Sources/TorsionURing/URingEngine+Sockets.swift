@@ -16,11 +16,25 @@ extension URingEngine: AcceptCallReplaceable {
     /// replace it to play a kernel out of descriptors; once replaced, every
     /// accept goes through it (a poll for readability, then this call),
     /// since the kernel's own accepts cannot be made to fail on demand.
+    /// Accepts already armed switch at once: their multishot accepts are
+    /// cancelled and the switch submitted before the setter returns, so no
+    /// connection queued afterwards is taken by the kernel's accept.
     package var acceptCall: (Int32) throws(SystemError) -> (descriptor: Int32, peer: SocketAddress)? {
         get { acceptSystemCall }
         set {
             acceptSystemCall = newValue
+            guard !acceptCallReplaced else { return }
             acceptCallReplaced = true
+            guard !accepts.isEmpty else { return }
+            for (fd, state) in accepts {
+                if state.token != 0 { cancel(state.token) }
+                // A new serial, so the cancelled multishot's last CQE is
+                // recognised as stale and does not arm a second operation.
+                let serial = nextSerial()
+                accepts[fd] = AcceptState(serial: serial, handler: state.handler, token: 0)
+                armAccept(fd, serial: serial)
+            }
+            submitQueued()
         }
     }
 

@@ -176,6 +176,13 @@ package final class URingEngine {
         return sqe
     }
 
+    /// Submits the queued SQEs now, outside ``wait(timeout:)``: only for
+    /// a switch that must reach the kernel before the caller goes on.
+    func submitQueued() {
+        enableIfNeeded()
+        _ = io_uring_submit(&ring)
+    }
+
     /// Enables a ring created disabled, making the calling thread (the
     /// loop's) its single issuer.
     private func enableIfNeeded() {
