@@ -113,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TorsionPosixTests",
-            dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
+            dependencies: ["TorsionPosix", "TorsionCore", "TorsionURing", "ReactorTestSupport"]
         ),
         .testTarget(
             name: "TorsionURingTests",

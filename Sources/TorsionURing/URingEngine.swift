@@ -61,14 +61,14 @@ package final class URingEngine {
 
     /// Descriptors watched through ``watch(_:interest:handler:)``.
     var registry = DescriptorRegistry()
-    /// The token of each watched descriptor's armed poll, if one is armed.
-    var armedPolls: [Int32: UInt64] = [:]
-    /// Multishot accepts in progress, by listening descriptor.
+    /// Each watched descriptor's armed poll, if one is armed.
+    var armedPolls: [Int32: ArmedOperation] = [:]
+    /// Accepts in progress, by listening descriptor.
     var accepts: [Int32: AcceptState] = [:]
-    /// Connects in progress: the token of each socket's connect.
-    var connects: [Int32: UInt64] = [:]
-    /// Counts accept registrations, so a stale accept CQE is recognised.
-    var acceptSerial: UInt64 = 0
+    /// Connects in progress, by socket.
+    var connects: [Int32: ArmedOperation] = [:]
+    /// The last serial handed out by ``nextSerial()``.
+    private var lastSerial: UInt64 = 0
     /// The `accept4` wrapper used after a failed multishot accept (and
     /// for every accept once replaced; see ``acceptCall``).
     var acceptSystemCall: (Int32) throws(SystemError) -> (descriptor: Int32, peer: SocketAddress)? = Socket.accept
@@ -154,6 +154,15 @@ package final class URingEngine {
         io_uring_sqe_set_data64(sqe, 0)
     }
 
+    /// A number never returned before: completions capture it and compare
+    /// it with the state of their descriptor, so a completion of an
+    /// operation that was cancelled, replaced or belongs to a previous
+    /// owner of the number is recognised as stale.
+    func nextSerial() -> UInt64 {
+        lastSerial += 1
+        return lastSerial
+    }
+
     /// Number of operations in flight on `fd`.
     package func operationsInFlight(on fd: Int32) -> Int {
         tokensByDescriptor[fd]?.count ?? 0
@@ -171,6 +180,13 @@ package final class URingEngine {
             preconditionFailure("io_uring SQ still full after submitting: \(submitted)")
         }
         return sqe
+    }
+
+    /// Submits the queued SQEs now, outside ``wait(timeout:)``: only for
+    /// a switch that must reach the kernel before the caller goes on.
+    func submitQueued() {
+        enableIfNeeded()
+        _ = io_uring_submit(&ring)
     }
 
     /// Enables a ring created disabled, making the calling thread (the
@@ -327,13 +343,22 @@ package final class URingEngine {
     }
 }
 
-/// One multishot accept: its handler, the token of the armed operation and
-/// a serial that changes with every ``URingEngine/accept(_:handler:)``.
+/// An operation armed for a descriptor: its token (to cancel it) and the
+/// serial its completion checks (see ``URingEngine/nextSerial()``).
+struct ArmedOperation {
+    /// The operation's token.
+    let token: UInt64
+    /// The serial its completion captured.
+    let serial: UInt64
+}
+
+/// One accept in progress: its handler, the serial of this
+/// ``URingEngine/accept(_:handler:)`` and the armed operation.
 struct AcceptState {
     /// Distinguishes this accept from a later one on the same descriptor.
     let serial: UInt64
     /// Receives every accepted connection or error.
     let handler: (AcceptResult) -> Void
-    /// The armed operation (multishot accept or poll), 0 when none.
+    /// The armed operation (multishot accept or poll), 0 while none is.
     var token: UInt64
 }

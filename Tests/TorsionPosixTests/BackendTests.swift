@@ -1,15 +1,24 @@
 import Testing
+import TorsionURing
 
 @testable import TorsionPosix
 
 @Suite("Backend selection")
 struct BackendTests {
-    @Test("select, poll and epoll are available; libevent and io_uring report not built yet")
+    @Test("select, poll and epoll are available; libevent reports not built yet, io_uring what its probe found")
     func availability() {
         #expect(Backend.available == [.select, .poll, .epoll])
         #expect(Backend.libevent.availability == .unavailable(reason: "not built yet"))
-        #expect(Backend.io_uring.availability == .unavailable(reason: "not built yet"))
+        #expect(Backend.io_uring.availability == Backend.uringAvailability(probe: URingProbe.current))
         #expect(Backend.best == .epoll)
+    }
+
+    @Test("io_uring reports the probe's reason when the probe fails, and the best backend is then epoll")
+    func uringFallback() {
+        let failed = URingAvailability.unavailable(reason: "disabled by TORSION_URING_DISABLE=1")
+        #expect(Backend.uringAvailability(probe: failed) == .unavailable(reason: "disabled by TORSION_URING_DISABLE=1"))
+        #expect(Backend.best(uring: Backend.uringAvailability(probe: failed)) == .epoll)
+        #expect(Backend.best(uring: .available) == .io_uring)
     }
 
     @Test("TORSION_REACTOR names the backend; unset or empty means the best available")
@@ -29,7 +38,7 @@ struct BackendTests {
         #expect(error.name == "kqueue")
         for line in [
             "select  available", "poll  available", "epoll  available",
-            "libevent  unavailable: not built yet", "io_uring  unavailable: not built yet",
+            "libevent  unavailable: not built yet", "io_uring  unavailable: ",
         ] {
             #expect(error.description.contains(line))
         }

@@ -24,10 +24,40 @@ struct Pipe {
         _ = write(writeEnd, &byte, 1)
     }
 
-    /// Whether `fd` is still an open descriptor.
-    static func isOpen(_ fd: Int32) -> Bool {
-        fcntl(fd, F_GETFD) >= 0
+}
+
+/// A connected UNIX socket pair, nonblocking: closing one end is seen on
+/// the other as end of file, which, unlike asking whether a number is
+/// open, cannot be fooled by a test running in parallel reusing it.
+struct SocketPair {
+    let end: Int32
+    let peer: Int32
+
+    init() throws {
+        var ends: [Int32] = [0, 0]
+        try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
+        end = ends[0]
+        peer = ends[1]
+        for fd in ends { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
     }
+
+    /// Whether ``end`` was closed: its peer reads end of file.
+    var endIsClosed: Bool {
+        var byte: UInt8 = 0
+        return read(peer, &byte, 1) == 0
+    }
+}
+
+/// Runs `body` with a fresh engine and a pipe, closing all three after.
+func withEngineAndPipe(_ body: (URingEngine, Pipe) throws -> Void) throws {
+    let engine = try URingEngine()
+    defer { engine.close() }
+    let pipe = try Pipe()
+    defer {
+        close(pipe.readEnd)
+        close(pipe.writeEnd)
+    }
+    try body(engine, pipe)
 }
 
 /// Turns `engine` with a zero timeout until `done` or `turns` turns, so a
@@ -54,53 +84,48 @@ struct URingEngineTests {
 
     @Test("a multishot operation's completion runs for every CQE until cancelled")
     func multishotUntilCancelled() throws {
-        let engine = try URingEngine()
-        defer { engine.close() }
-        let pipe = try Pipe()
-        defer {
-            close(pipe.readEnd)
-            close(pipe.writeEnd)
+        try withEngineAndPipe { engine, pipe in
+            var moreFlags: [Bool] = []
+            let token = engine.submit({ sqe in io_uring_prep_poll_multishot(sqe, pipe.writeEnd, UInt32(POLLOUT)) }) {
+                _, flags in moreFlags.append(flags & IORING_CQE_F_MORE != 0)
+            }
+            try turn(engine) { !moreFlags.isEmpty }
+            #expect(moreFlags == [true])
+            #expect(engine.operationsInFlight(on: pipe.writeEnd) == 1)
+            engine.cancel(token)
+            try turn(engine) { moreFlags.last == false }
+            #expect(moreFlags.last == false)
+            #expect(engine.operationsInFlight(on: pipe.writeEnd) == 0)
         }
-        var moreFlags: [Bool] = []
-        let token = engine.submit({ sqe in io_uring_prep_poll_multishot(sqe, pipe.writeEnd, UInt32(POLLOUT)) }) {
-            _, flags in moreFlags.append(flags & IORING_CQE_F_MORE != 0)
-        }
-        try turn(engine) { !moreFlags.isEmpty }
-        #expect(moreFlags == [true])
-        #expect(engine.operationsInFlight(on: pipe.writeEnd) == 1)
-        engine.cancel(token)
-        try turn(engine) { moreFlags.last == false }
-        #expect(moreFlags.last == false)
-        #expect(engine.operationsInFlight(on: pipe.writeEnd) == 0)
     }
 
     @Test("closeDescriptor closes at once when nothing is in flight on the descriptor")
     func closeIdleDescriptor() throws {
         let engine = try URingEngine()
         defer { engine.close() }
-        let pipe = try Pipe()
-        defer { close(pipe.writeEnd) }
-        engine.closeDescriptor(pipe.readEnd)
-        #expect(!Pipe.isOpen(pipe.readEnd))
+        let pair = try SocketPair()
+        defer { close(pair.peer) }
+        engine.closeDescriptor(pair.end)
+        #expect(pair.endIsClosed)
     }
 
     @Test("closeDescriptor waits for the final CQE of every operation on the descriptor before closing it")
     func closeWaitsForFinalCompletion() throws {
         let engine = try URingEngine()
         defer { engine.close() }
-        let pipe = try Pipe()
-        defer { close(pipe.writeEnd) }
+        let pair = try SocketPair()
+        defer { close(pair.peer) }
         var results: [Int32] = []
-        // An empty pipe: the poll stays pending until cancelled.
-        engine.submit({ sqe in io_uring_prep_poll_add(sqe, pipe.readEnd, UInt32(POLLIN)) }) { result, _ in
+        // Nothing to read: the poll stays pending until cancelled.
+        engine.submit({ sqe in io_uring_prep_poll_add(sqe, pair.end, UInt32(POLLIN)) }) { result, _ in
             results.append(result)
         }
         try engine.wait(timeout: 0)
-        engine.closeDescriptor(pipe.readEnd)
-        #expect(Pipe.isOpen(pipe.readEnd), "closed while the poll was in flight")
+        engine.closeDescriptor(pair.end)
+        #expect(!pair.endIsClosed, "closed while the poll was in flight")
         try turn(engine) { !results.isEmpty }
         #expect(results == [-ECANCELED])
-        #expect(!Pipe.isOpen(pipe.readEnd))
+        #expect(pair.endIsClosed)
     }
 
     @Test("a wake from another thread ends a wait without timeout")
