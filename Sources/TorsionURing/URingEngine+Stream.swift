@@ -450,3 +450,7 @@ extension URingEngine {
         streams.buffers = nil
     }
 }
+
+/// With stream receive and send, the engine has every operation of the
+/// reactor's engine protocol: the reactor can run on it.
+extension URingEngine: IOEngine {}
