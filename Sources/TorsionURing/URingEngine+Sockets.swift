@@ -51,16 +51,26 @@ extension URingEngine: AcceptCallReplaceable {
         armAccept(fd, serial: serial)
     }
 
+    /// Stops accepting on `fd`, synchronously (see
+    /// ``URingEngine/cancelSynchronously(_:)``): a listener closed next
+    /// is closed at once, so its address can be bound again right away.
     package func cancelAccept(_ fd: Int32) {
         guard let state = accepts.removeValue(forKey: fd) else { return }
-        if state.token != 0 { cancel(state.token) }
+        if state.token != 0 { cancelSynchronously(state.token) }
     }
 
-    /// Arms the multishot accept (or, with a replaced ``acceptCall``, a
-    /// poll for readability) of the accept `serial` on `fd`.
-    private func armAccept(_ fd: Int32, serial: UInt64) {
+    /// Arms the multishot accept of the accept `serial` on `fd`, or a poll
+    /// for readability with a replaced ``acceptCall`` or `afterError`.
+    ///
+    /// Why a poll after an error: the kernel tries a new accept at once
+    /// when it is armed, and fails it with `EMFILE` while the descriptor
+    /// table is full even when no connection is queued. Re-armed straight
+    /// after an `EMFILE`, the multishot would fail every turn (each time
+    /// making the port give up its reserve descriptor); the poll waits for
+    /// a connection first, as the readiness engines do.
+    private func armAccept(_ fd: Int32, serial: UInt64, afterError: Bool = false) {
         let token: UInt64
-        if acceptCallReplaced {
+        if acceptCallReplaced || afterError {
             token = submit({ sqe in io_uring_prep_poll_add(sqe, fd, UInt32(POLLIN)) }) { [unowned self] result, _ in
                 acceptReady(fd, serial: serial, result: result)
             }
@@ -94,10 +104,11 @@ extension URingEngine: AcceptCallReplaceable {
         }
         guard flags & IORING_CQE_F_MORE == 0, accepts[fd]?.serial == serial else { return }
         accepts[fd]?.token = 0
-        if acceptPending(fd, serial: serial) { armAccept(fd, serial: serial) }
+        if acceptPending(fd, serial: serial) { armAccept(fd, serial: serial, afterError: result < 0) }
     }
 
-    /// The listener polled readable (replaced ``acceptCall`` only).
+    /// The listener polled readable (after an error, or with a replaced
+    /// ``acceptCall``): accept what is queued, then arm again.
     private func acceptReady(_ fd: Int32, serial: UInt64, result: Int32) {
         guard let state = accepts[fd], state.serial == serial else { return }
         accepts[fd]?.token = 0

@@ -163,6 +163,34 @@ package final class URingEngine {
         return lastSerial
     }
 
+    /// Cancels the operation of `token` and waits until the kernel has
+    /// finished it and let go of its file (`IORING_REGISTER_SYNC_CANCEL`,
+    /// Linux 6.0, then `io_uring_get_events`, which runs the deferred task
+    /// work that completes the request). The operation then no longer
+    /// counts as in flight on its descriptor, which ``closeDescriptor(_:)``
+    /// closes at once; its CQE, still in the ring, reaches its completion
+    /// on the next wait, which must treat it as stale. For what must be
+    /// gone before the caller goes on: a listener's accept, since a
+    /// listening socket keeps its address (an abstract UNIX name above
+    /// all) until its last reference is dropped, and a port that stopped
+    /// listening may listen again on the same address at once. Two system
+    /// calls (three when the operation was not submitted yet), so not for
+    /// the hot path. Falls back to ``cancel(_:)`` if the kernel refuses.
+    func cancelSynchronously(_ token: UInt64) {
+        guard let operation = operations[token] else { return }
+        // An SQE still queued is unknown to the kernel: submit it first.
+        if io_uring_sq_ready(&ring) > 0 { submitQueued() }
+        var registration = io_uring_sync_cancel_reg()
+        registration.addr = token
+        registration.fd = -1
+        // No timeout: a cancelled accept or poll finishes at once.
+        registration.timeout = __kernel_timespec(tv_sec: -1, tv_nsec: -1)
+        let result = io_uring_register_sync_cancel(&ring, &registration)
+        guard result >= 0 || result == -ENOENT || result == -EALREADY else { return cancel(token) }
+        _ = io_uring_get_events(&ring)
+        forget(token, of: operation.descriptor)
+    }
+
     /// Number of operations in flight on `fd`.
     package func operationsInFlight(on fd: Int32) -> Int {
         tokensByDescriptor[fd]?.count ?? 0
