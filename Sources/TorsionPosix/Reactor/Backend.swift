@@ -42,7 +42,7 @@ public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     static func uringAvailability(probe: URingAvailability) -> Availability {
         switch probe {
         case .unavailable(let reason): .unavailable(reason: reason)
-        case .available: .unavailable(reason: "stream receive and send are not built yet")
+        case .available: .available
         }
     }
 
