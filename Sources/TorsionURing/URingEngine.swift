@@ -98,7 +98,8 @@ package final class URingEngine {
     ///   eventfd.
     package init() throws {
         var ring = io_uring()
-        setup = try URingSetup.makeRing(&ring, entries: Self.submissionEntries, completionEntries: Self.completionEntries)
+        setup = try URingSetup.makeRing(
+            &ring, entries: Self.submissionEntries, completionEntries: Self.completionEntries)
         self.ring = ring
         enabled = setup != .singleIssuer
         do {

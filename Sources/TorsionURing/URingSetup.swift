@@ -29,7 +29,9 @@ package enum URingSetup: Equatable, Sendable {
     /// - Throws: ``SystemError`` for `io_uring_setup` when even a plain ring
     ///   is refused (`ENOSYS`: no io_uring; `EPERM`: seccomp or
     ///   `kernel.io_uring_disabled`; `ENOMEM`: locked-memory limit).
-    static func makeRing(_ ring: inout io_uring, entries: UInt32, completionEntries: UInt32) throws(SystemError)
+    static func makeRing(
+        _ ring: inout io_uring, entries: UInt32, completionEntries: UInt32
+    ) throws(SystemError)
         -> URingSetup
     {
         let modes: [(URingSetup, UInt32)] = [
