@@ -279,7 +279,12 @@ package final class URingEngine {
         // again); EAGAIN/EBUSY: the kernel is short of memory or the CQ
         // overflowed, and draining the CQ is what helps.
         if result < 0, ![ETIME, EINTR, EAGAIN, EBUSY].contains(-result) {
-            throw SystemError(errno: -result, call: "io_uring_enter")
+            // EEXIST: a single-issuer ring entered from another thread than
+            // the one that first turned the loop (the kernel's rule since
+            // IORING_SETUP_SINGLE_ISSUER, Linux 6.0); name the cause.
+            let call =
+                -result == EEXIST ? "io_uring_enter (the ring belongs to the loop's first thread)" : "io_uring_enter"
+            throw SystemError(errno: -result, call: call)
         }
         drainCompletions()
     }

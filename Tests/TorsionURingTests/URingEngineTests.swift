@@ -141,6 +141,26 @@ struct URingEngineTests {
         try engine.wait(timeout: nil)
     }
 
+    @Test("a single-issuer ring entered from a thread other than the loop's first fails with a named EEXIST")
+    func singleIssuerIsTheFirstThread() throws {
+        let engine = try URingEngine()
+        defer { engine.close() }
+        // Single issuer came with Linux 6.0, DEFER_TASKRUN with 6.1; an
+        // older ring accepts any thread, which is not this test's subject.
+        guard engine.setup == .singleIssuer else { return }
+        try engine.wait(timeout: 0)
+        // SAFETY: the engine is used by one thread at a time: the other
+        // thread is joined before this one touches it again.
+        nonisolated(unsafe) let shared = engine
+        nonisolated(unsafe) var failure: SystemError?
+        let thread = try PosixThread {
+            do { try shared.wait(timeout: 0) } catch { failure = error as? SystemError }
+        }
+        thread.join()
+        #expect(failure?.errno == EEXIST)
+        #expect(failure?.description.contains("the ring belongs to the loop's first thread") == true)
+    }
+
     @Test("timeouts become kernel timespecs, clamped instead of trapping")
     func timespecClamping() {
         let half = URingEngine.timespec(1.5)
