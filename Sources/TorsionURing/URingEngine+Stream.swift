@@ -88,8 +88,14 @@ final class URingStream {
 
     // MARK: Sending
 
-    /// The send in flight, if any: one per descriptor.
+    /// The send in flight, if any: one per descriptor. Left in place when
+    /// the stream is forgotten, so the arrays an in-flight SENDMSG reads
+    /// live until its final CQE (whose completion keeps this stream).
     var send: URingSend?
+    /// The completion of every SENDMSG of this stream, made once so a send
+    /// allocates no closure; dropped when the stream is forgotten (it
+    /// holds the stream).
+    var sendCompletion: ((_ result: Int32, _ flags: UInt32) -> Void)?
     /// The message header of the send in flight; the kernel reads it (and
     /// ``vectors``) while the SQE is processed, so both live as long as
     /// this stream and are reused by the next send.
@@ -137,7 +143,7 @@ final class URingStream {
 /// A send in progress: the arrays (kept alive, so their storage stays
 /// where the iovecs point, until the final CQE), how far they are sent,
 /// and whom to tell.
-final class URingSend {
+struct URingSend {
     /// Everything to send; never mutated, so each array's storage stays put.
     let buffers: [[UInt8]]
     /// Descriptors still to pass; emptied once a send moved a byte (which
@@ -163,7 +169,7 @@ final class URingSend {
     var isFinished: Bool { index == buffers.count }
 
     /// Moves past `count` sent bytes.
-    func advance(by count: Int) {
+    mutating func advance(by count: Int) {
         total += count
         var remaining = count
         while remaining > 0 {
@@ -180,7 +186,7 @@ final class URingSend {
         skipEmptyBuffers()
     }
 
-    private func skipEmptyBuffers() {
+    private mutating func skipEmptyBuffers() {
         while index < buffers.count, buffers[index].count == offset {
             index += 1
             offset = 0
@@ -361,23 +367,25 @@ extension URingEngine {
         // A second send now would interleave its bytes with the first's.
         precondition(stream.send == nil, "fd \(fd) already has a send in progress")
         stream.send = pending
-        submitSend(fd, stream, pending)
+        submitSend(fd, stream)
         return nil
     }
 
     /// Submits one SENDMSG for what is left of `pending` (up to
     /// ``maximumBuffersPerSend`` buffers), with MSG_NOSIGNAL: a peer that
     /// went away is an EPIPE result, not a SIGPIPE that kills the process.
-    private func submitSend(_ fd: Int32, _ stream: URingStream, _ pending: URingSend) {
+    private func submitSend(_ fd: Int32, _ stream: URingStream) {
+        guard let pending = stream.send else { return }
         let count = min(pending.buffers.count - pending.index, maximumBuffersPerSend)
         let vectors = stream.reserveVectors(count)
         for position in 0..<count {
             let buffer = pending.buffers[pending.index + position]
             let skip = position == 0 ? pending.offset : 0
             // SAFETY: a native array's storage does not move while the
-            // array is alive and unmutated; `pending` holds every array,
-            // unmutated, until the send's final CQE (the completion below
-            // keeps `pending` alive), so the pointer stays valid after
+            // array is alive and unmutated; `stream.send` holds every
+            // array, unmutated, until the send's final CQE (the completion
+            // keeps `stream` alive, and forgetting the stream leaves
+            // `send` in place), so the pointer stays valid after
             // withUnsafeBytes returns. The kernel only reads through it.
             let base = buffer.withUnsafeBytes { bytes in
                 bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0 + skip) }
@@ -393,24 +401,26 @@ extension URingEngine {
         }
         stream.message.pointee = message
         let header = stream.message
-        submit({ sqe in io_uring_prep_sendmsg(sqe, fd, header, UInt32(MSG_NOSIGNAL)) }) { [unowned self] result, _ in
-            sendCompleted(fd, stream, pending, result: result)
-        }
+        let completion =
+            stream.sendCompletion ?? { [unowned self] result, _ in sendCompleted(fd, stream, result: result) }
+        stream.sendCompletion = completion
+        submit({ sqe in io_uring_prep_sendmsg(sqe, fd, header, UInt32(MSG_NOSIGNAL)) }, completion: completion)
     }
 
     /// The CQE of one SENDMSG: on, done, or failed. Ignored when the send
     /// was abandoned (``unwatch(_:)``).
-    private func sendCompleted(_ fd: Int32, _ stream: URingStream, _ pending: URingSend, result: Int32) {
-        guard streams.byDescriptor[fd] === stream, stream.send === pending else { return }
+    private func sendCompleted(_ fd: Int32, _ stream: URingStream, result: Int32) {
+        guard streams.byDescriptor[fd] === stream, var pending = stream.send else { return }
         if result > 0 {
             pending.descriptors = []
             pending.advance(by: Int(result))
+            stream.send = pending
             if !pending.isFinished {
                 // A short send: the socket buffer took part of it. The
                 // rest goes in a new SQE, which the kernel runs when the
                 // socket has room again.
                 streams.shortSends += 1
-                return submitSend(fd, stream, pending)
+                return submitSend(fd, stream)
             }
             stream.send = nil
             return pending.completion(.sent(pending.total))
@@ -419,7 +429,7 @@ extension URingEngine {
         case EINTR, EAGAIN:
             // The kernel retries these itself; should one surface, trying
             // again is what a readiness loop would do.
-            submitSend(fd, stream, pending)
+            submitSend(fd, stream)
         default:
             stream.send = nil
             // A stream socket's sendmsg never returns 0 for bytes to send;
@@ -438,7 +448,7 @@ extension URingEngine {
         guard let stream = streams.byDescriptor.removeValue(forKey: fd) else { return }
         stream.handler = nil
         stream.parked.removeAll()
-        stream.send = nil
+        stream.sendCompletion = nil
     }
 
     /// Unregisters the buffer ring before the ring itself goes away, so no
