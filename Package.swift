@@ -50,10 +50,15 @@ let package = Package(
             name: "TorsionEngine",
             dependencies: ["TorsionCore", "CTorsionPosix"]
         ),
+        .systemLibrary(name: "CLibURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+        .target(
+            name: "TorsionURing",
+            dependencies: ["TorsionCore", "TorsionEngine", "CLibURing", "CTorsionPosix"]
+        ),
         .target(
             name: "TorsionPosix",
             dependencies: [
-                "TorsionCore", "TorsionEngine", "CTorsionPosix",
+                "TorsionCore", "TorsionEngine", "TorsionURing", "CTorsionPosix",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -108,7 +113,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TorsionPosixTests",
-            dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
+            dependencies: ["TorsionPosix", "TorsionCore", "TorsionURing", "ReactorTestSupport"]
+        ),
+        .testTarget(
+            name: "TorsionURingTests",
+            dependencies: ["TorsionURing", "TorsionEngine", "TorsionCore", "CLibURing"]
         ),
         .testTarget(
             name: "ReactorConformanceTests",

@@ -2,6 +2,7 @@ import DequeModule
 import Glibc
 import Synchronization
 import TorsionCore
+import TorsionURing
 
 /// The running reactor: one event loop on one thread, over the I/O engine
 /// of the chosen ``Backend``. Twisted's `reactor`, as an explicit object.
@@ -98,7 +99,8 @@ public final class Reactor: @unchecked Sendable {
         case .select: engine = try ReadinessEngine(poller: SelectPoller())
         case .poll: engine = try ReadinessEngine(poller: PollPoller())
         case .epoll: engine = try ReadinessEngine(poller: EpollPoller())
-        case .libevent, .io_uring: preconditionFailure("backend \(backend) is reported available but has no engine")
+        case .io_uring: engine = try URingEngine()
+        case .libevent: preconditionFailure("backend \(backend) is reported available but has no engine")
         }
         waker = engine.waker
         ioThread = Atomic(UInt(pthread_self()))
