@@ -93,9 +93,13 @@ final class URingStream {
     /// live until its final CQE (whose completion keeps this stream).
     var send: URingSend?
     /// The completion of every SENDMSG of this stream, made once so a send
-    /// allocates no closure; dropped when the stream is forgotten (it
-    /// holds the stream).
-    var sendCompletion: ((_ result: Int32, _ flags: UInt32) -> Void)?
+    /// allocates no closure; reset when the stream is forgotten (it holds
+    /// the stream). Not an Optional on purpose: a closure taken out of an
+    /// Optional and stored back is wrapped in one more reabstraction thunk
+    /// each time, a chain that grows with every send.
+    var sendCompletion: (_ result: Int32, _ flags: UInt32) -> Void = { _, _ in }
+    /// Whether ``sendCompletion`` is the real one yet.
+    var hasSendCompletion = false
     /// The message header of the send in flight; the kernel reads it (and
     /// ``vectors``) while the SQE is processed, so both live as long as
     /// this stream and are reused by the next send.
@@ -283,7 +287,9 @@ extension URingEngine {
         }
         guard streams.byDescriptor[fd] === stream else { return }
         if let chunk { deliver(.data(chunk), fd, stream) }
-        guard isFinal else { return }
+        // The handler may have closed the connection: the rest is for a
+        // stream that is still current.
+        guard isFinal, streams.byDescriptor[fd] === stream else { return }
         if result == 0 {
             deliver(.endOfFile, fd, stream)
         } else if result > 0 || result == -ENOBUFS || result == -ECANCELED {
@@ -401,10 +407,13 @@ extension URingEngine {
         }
         stream.message.pointee = message
         let header = stream.message
-        let completion =
-            stream.sendCompletion ?? { [unowned self] result, _ in sendCompleted(fd, stream, result: result) }
-        stream.sendCompletion = completion
-        submit({ sqe in io_uring_prep_sendmsg(sqe, fd, header, UInt32(MSG_NOSIGNAL)) }, completion: completion)
+        if !stream.hasSendCompletion {
+            stream.hasSendCompletion = true
+            stream.sendCompletion = { [unowned self] result, _ in sendCompleted(fd, stream, result: result) }
+        }
+        submit(
+            { sqe in io_uring_prep_sendmsg(sqe, fd, header, UInt32(MSG_NOSIGNAL)) },
+            completion: stream.sendCompletion)
     }
 
     /// The CQE of one SENDMSG: on, done, or failed. Ignored when the send
@@ -448,7 +457,8 @@ extension URingEngine {
         guard let stream = streams.byDescriptor.removeValue(forKey: fd) else { return }
         stream.handler = nil
         stream.parked.removeAll()
-        stream.sendCompletion = nil
+        stream.sendCompletion = { _, _ in }
+        stream.hasSendCompletion = false
     }
 
     /// Unregisters the buffer ring before the ring itself goes away, so no
