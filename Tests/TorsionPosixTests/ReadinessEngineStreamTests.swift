@@ -29,7 +29,10 @@ struct ReadinessEngineStreamTests {
         var reused: Int32 = -1
         func closeAndReuse(_ victim: Int32) {
             engine.unwatch(victim)
-            close(victim)
+            // dup2 closes the victim and puts the replacement under its
+            // number in one step. A separate close first would free the
+            // number for a test running in parallel to take (dup2 then
+            // fails with EBUSY, or closes that test's descriptor).
             #expect(dup2(replacement, victim) == victim)
             reused = victim
             try? engine.receive(victim) { result in
