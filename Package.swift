@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SeedExamplesTests",
-            dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore", "TorsionPosix"]
+            dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore", "TorsionPosix", "ReactorTestSupport"]
         ),
         .target(
             name: "ReactorTestSupport",
