@@ -61,10 +61,15 @@ let package = Package(
             name: "TorsionLibevent",
             dependencies: ["TorsionEngine", "CLibevent"]
         ),
+        .systemLibrary(name: "CLibURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+        .target(
+            name: "TorsionURing",
+            dependencies: ["TorsionCore", "TorsionEngine", "CLibURing", "CTorsionPosix"]
+        ),
         .target(
             name: "TorsionPosix",
             dependencies: [
-                "TorsionCore", "TorsionEngine", "TorsionLibevent", "CTorsionPosix",
+                "TorsionCore", "TorsionEngine", "TorsionLibevent", "TorsionURing", "CTorsionPosix",
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -110,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SeedExamplesTests",
-            dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore", "TorsionPosix"]
+            dependencies: ["SeedExamples", "TorsionProtocols", "TorsionTesting", "TorsionCore", "TorsionPosix", "ReactorTestSupport"]
         ),
         .target(
             name: "ReactorTestSupport",
@@ -119,7 +124,15 @@ let package = Package(
         ),
         .testTarget(
             name: "TorsionPosixTests",
-            dependencies: ["TorsionPosix", "TorsionCore", "ReactorTestSupport"]
+            dependencies: ["TorsionPosix", "TorsionCore", "TorsionURing", "ReactorTestSupport"]
+        ),
+        .testTarget(
+            name: "TorsionURingTests",
+            dependencies: ["TorsionURing", "TorsionEngine", "TorsionCore", "CLibURing"]
+        ),
+        .testTarget(
+            name: "TorsionLibeventTests",
+            dependencies: ["TorsionLibevent", "TorsionEngine", "ReactorTestSupport"]
         ),
         .testTarget(
             name: "ReactorConformanceTests",

@@ -1,9 +1,11 @@
 import Glibc
+import Testing
 import TorsionCore
 import TorsionPosix
 
 // Helpers shared by the test targets that drive a real reactor
-// (TorsionPosixTests and ReactorConformanceTests). Test code only.
+// (TorsionPosixTests, ReactorConformanceTests and SeedExamplesTests). Test
+// code only.
 
 /// A nonblocking, close-on-exec pipe owned by a test; ``close()`` closes
 /// both ends.
@@ -92,4 +94,19 @@ public final class ReactorOwned<Value>: @unchecked Sendable {
     public var value: Value
     /// Boxes `value`.
     public init(_ value: Value) { self.value = value }
+}
+
+/// Runs `reactor` until it stops, under a watchdog: if it is still running
+/// after `limit` seconds the watchdog records a failure and crashes it, so
+/// a broken behaviour fails the test instead of hanging the suite. The
+/// watchdog is cancelled afterwards so it does not count as a leak.
+public func runWithWatchdog(
+    _ reactor: Reactor, limit: Double = 10, sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let watchdog = reactor.callLater(limit) {
+        Issue.record("watchdog: the reactor was still running after \(limit) s", sourceLocation: sourceLocation)
+        reactor.crash()
+    }
+    try reactor.run()
+    if watchdog.isActive { try watchdog.cancel() }
 }

@@ -16,7 +16,7 @@ struct AnswerLoopbackTests {
         }
         client.onLost = { _ in stopListeningAndReactor(listening, reactor) }
         reactor.connectLoopback(client, port: try boundPort(listening))
-        try runWithWatchdog(reactor)
+        try runCheckingLeaks(reactor)
 
         #expect(client.lines == ["Fine", "I don't know what you mean"])
         #expect(client.lostReason?.check(ConnectionDone.self) != nil)

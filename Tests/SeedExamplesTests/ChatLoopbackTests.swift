@@ -32,7 +32,7 @@ struct ChatLoopbackTests {
         }
         alice.onLost = { _ in stopListeningAndReactor(listening, reactor) }
         reactor.connectLoopback(alice, port: port)
-        try runWithWatchdog(reactor)
+        try runCheckingLeaks(reactor)
 
         #expect(
             alice.lines == [

@@ -12,7 +12,7 @@ struct EchoLoopbackTests {
         let listening = try EchoExample.runServer(reactor: reactor, port: 0, interface: "127.0.0.1", factory: server)
         stopListeningAtShutdown(listening, reactor)
         let client = EchoExample.runClient(reactor: reactor, port: try boundPort(listening))
-        try runWithWatchdog(reactor)
+        try runCheckingLeaks(reactor)
 
         #expect(client.client?.reply == Array("Hello,world!".utf8))
         #expect(client.endReason?.check(ConnectionDone.self) != nil)
@@ -30,7 +30,7 @@ struct EchoLoopbackTests {
         let reactor = try makeLoopbackReactor()
         var started: EchoExample.EchoClientFactory?
         try withUnusedPort(reactor) { started = EchoExample.runClient(reactor: reactor, port: $0) }
-        try runWithWatchdog(reactor)
+        try runCheckingLeaks(reactor)
 
         let client = try #require(started)
         let reason = try #require(client.endReason)

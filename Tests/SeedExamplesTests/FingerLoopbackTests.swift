@@ -15,7 +15,7 @@ struct FingerLoopbackTests {
         client.onConnect = { $0.transport?.write(user + "\r\n") }
         client.onLost = { _ in stopListeningAndReactor(listening, reactor) }
         reactor.connectLoopback(client, port: try boundPort(listening))
-        try runWithWatchdog(reactor)
+        try runCheckingLeaks(reactor)
 
         #expect(client.receivedText == expected)
         #expect(client.lostReason?.check(ConnectionDone.self) != nil)

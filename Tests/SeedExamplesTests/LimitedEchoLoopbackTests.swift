@@ -22,7 +22,7 @@ struct LimitedEchoLoopbackTests {
         second.onLost = { _ in first.transport?.loseConnection() }
         first.onLost = { _ in stopListeningAndReactor(listening, reactor) }
         reactor.connectLoopback(first, port: port)
-        try runWithWatchdog(reactor)
+        try runCheckingLeaks(reactor)
 
         #expect(first.receivedText == "ping")
         #expect(first.lostReason?.check(ConnectionDone.self) != nil)

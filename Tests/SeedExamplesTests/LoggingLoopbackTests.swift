@@ -73,7 +73,7 @@ struct LoggingLoopbackTests {
                 client.transport?.loseConnection()
             }
             reactor.connectLoopback(client, port: try boundPort(port))
-            try runWithWatchdog(reactor)
+            try runCheckingLeaks(reactor)
 
             #expect(try contents(of: path) == "first line\nsecond line\n")
             #expect(factory.fp == nil)
@@ -93,7 +93,7 @@ struct LoggingLoopbackTests {
             // The port was stopped again: once the reactor has turned, no
             // port uses the factory.
             _ = reactor.callLater(0) { try? reactor.stop() }
-            try runWithWatchdog(reactor)
+            try runCheckingLeaks(reactor)
             #expect(factory.numPorts == 0)
             #expect(factory.fp == nil)
         }

@@ -1,5 +1,6 @@
 import Testing
 import TorsionCore
+import ReactorTestSupport
 import TorsionProtocols
 
 @testable import TorsionPosix
@@ -15,20 +16,13 @@ func makeLoopbackReactor() throws -> Reactor {
     try Reactor(backend: Backend.fromEnvironment())
 }
 
-/// Runs `reactor` until something stops it, under a watchdog: if it is
-/// still running after `limit` seconds the watchdog records a failure and
-/// crashes it, so a broken example fails instead of hanging the suite. The
-/// watchdog is cancelled afterwards; then nothing may be left: no delayed
-/// call, no connection, no descriptor the reactor owns.
-func runWithWatchdog(
+/// Runs `reactor` under the shared watchdog (``runWithWatchdog``), then
+/// checks that nothing is left: no delayed call, no connection, no
+/// descriptor the reactor owns.
+func runCheckingLeaks(
     _ reactor: Reactor, limit: Double = 10, sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
-    let watchdog = reactor.callLater(limit) {
-        Issue.record("watchdog: the reactor was still running after \(limit) s", sourceLocation: sourceLocation)
-        reactor.crash()
-    }
-    try reactor.run()
-    if watchdog.isActive { try watchdog.cancel() }
+    try runWithWatchdog(reactor, limit: limit, sourceLocation: sourceLocation)
     #expect(reactor.getDelayedCalls().isEmpty, "delayed calls left", sourceLocation: sourceLocation)
     #expect(reactor.liveConnectionCount == 0, "connections left", sourceLocation: sourceLocation)
     #expect(reactor.ownedDescriptorCount == 0, "owned descriptors left", sourceLocation: sourceLocation)

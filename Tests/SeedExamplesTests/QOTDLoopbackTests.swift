@@ -17,7 +17,7 @@ struct QOTDLoopbackTests {
         let client = RecordingClient()
         client.onLost = { _ in stopListeningAndReactor(listening, reactor) }
         reactor.connectLoopback(client, port: try boundPort(listening))
-        try runWithWatchdog(reactor)
+        try runCheckingLeaks(reactor)
 
         #expect(client.receivedText == expected)
         #expect(client.lostReason?.check(ConnectionDone.self) != nil)

@@ -12,7 +12,7 @@ struct QuoteLoopbackTests {
         let listening = try QuoteExample.runServer(reactor: reactor, port: 0, interface: "127.0.0.1", factory: server)
         stopListeningAtShutdown(listening, reactor)
         let clients = QuoteExample.runClients(reactor: reactor, host: "127.0.0.1", port: try boundPort(listening))
-        try runWithWatchdog(reactor)
+        try runCheckingLeaks(reactor)
 
         // The server answers each message with the quote it holds, then
         // keeps the message: whatever order the clients came in, they

@@ -47,7 +47,7 @@ struct SpreaderLoopbackTests {
                 }
                 check()
             })
-        try runWithWatchdog(reactor)
+        try runCheckingLeaks(reactor)
 
         #expect(Array(aliceLines.prefix(2)) == ["started to connect.", "Connected to the server!"])
         #expect(Array(bobLines.prefix(2)) == ["started to connect.", "Connected to the server!"])
@@ -76,7 +76,7 @@ struct SpreaderLoopbackTests {
         }
         client.onLost = { _ in stopListeningAndReactor(listening, reactor) }
         reactor.connectLoopback(client, port: try boundPort(listening))
-        try runWithWatchdog(reactor)
+        try runCheckingLeaks(reactor)
 
         #expect(client.receivedText == "Welcome to Torsion World, you are client number 1!\n")
         #expect(client.lostReason?.check(ConnectionDone.self) != nil)
@@ -95,7 +95,7 @@ struct SpreaderLoopbackTests {
                     if line.hasPrefix("Connection failed.") { try? reactor.stop() }
                 })
         }
-        try runWithWatchdog(reactor)
+        try runCheckingLeaks(reactor)
 
         let factory = try #require(started)
         let reason = try #require(factory.endReason)

@@ -1,15 +1,25 @@
 import Testing
+import TorsionURing
 
 @testable import TorsionPosix
 
 @Suite("Backend selection")
 struct BackendTests {
-    @Test("select, poll, epoll and libevent are available; io_uring reports not built yet")
+    @Test("select, poll, epoll and libevent are available; io_uring as its probe found")
     func availability() {
-        #expect(Backend.available == [.select, .poll, .epoll, .libevent])
+        let uring: [Backend] = URingProbe.current.isAvailable ? [.io_uring] : []
+        #expect(Backend.available == [.select, .poll, .epoll, .libevent] + uring)
         #expect(Backend.libevent.availability == .available)
-        #expect(Backend.io_uring.availability == .unavailable(reason: "not built yet"))
-        #expect(Backend.best == .epoll)
+        #expect(Backend.io_uring.availability == Backend.uringAvailability(probe: URingProbe.current))
+        #expect(Backend.best == (URingProbe.current.isAvailable ? .io_uring : .epoll))
+    }
+
+    @Test("io_uring reports the probe's reason when the probe fails, and the best backend is then epoll")
+    func uringFallback() {
+        let failed = URingAvailability.unavailable(reason: "disabled by TORSION_URING_DISABLE=1")
+        #expect(Backend.uringAvailability(probe: failed) == .unavailable(reason: "disabled by TORSION_URING_DISABLE=1"))
+        #expect(Backend.best(uring: Backend.uringAvailability(probe: failed)) == .epoll)
+        #expect(Backend.best(uring: .available) == .io_uring)
     }
 
     @Test("TORSION_REACTOR names the backend; unset or empty means the best available")
@@ -18,8 +28,8 @@ struct BackendTests {
         #expect(try Backend.fromEnvironment(["TORSION_REACTOR": "select"]) == .select)
         #expect(try Backend.fromEnvironment(["TORSION_REACTOR": "epoll"]) == .epoll)
         #expect(try Backend.fromEnvironment(["TORSION_REACTOR": "libevent"]) == .libevent)
-        #expect(try Backend.fromEnvironment([:]) == .epoll)
-        #expect(try Backend.fromEnvironment(["TORSION_REACTOR": ""]) == .epoll)
+        #expect(try Backend.fromEnvironment([:]) == Backend.best)
+        #expect(try Backend.fromEnvironment(["TORSION_REACTOR": ""]) == Backend.best)
     }
 
     @Test("an unknown name is an error listing every choice, never a fallback")
@@ -30,19 +40,25 @@ struct BackendTests {
         #expect(error.name == "kqueue")
         for line in [
             "select  available", "poll  available", "epoll  available",
-            "libevent  available", "io_uring  unavailable: not built yet",
+            "libevent  available", "io_uring  ",
         ] {
             #expect(error.description.contains(line))
         }
     }
 
-    @Test("an unavailable backend asked for by name (uring is io_uring) is an error")
+    @Test("an unavailable backend asked for by name is an error; uring names io_uring")
     func unavailableByName() throws {
-        let uring = try #require(throws: BackendUnavailableError.self) { try Backend(named: "uring") }
-        #expect(uring.backend == .io_uring)
-        #expect(uring.description.contains("not built yet"))
-        #expect(uring.description.contains("epoll  available"))
-        #expect(throws: BackendUnavailableError.self) { try Reactor(backend: .io_uring) }
+        let error = BackendUnavailableError(backend: .io_uring, reason: "disabled by TORSION_URING_DISABLE=1")
+        #expect(error.description.hasPrefix("reactor backend \"io_uring\" is unavailable: disabled by TORSION_URING_DISABLE=1; choose one of:"))
+        #expect(error.description.contains("epoll  available"))
+        switch URingProbe.current {
+        case .available:
+            #expect(try Backend(named: "uring") == .io_uring)
+        case .unavailable(let reason):
+            let uring = try #require(throws: BackendUnavailableError.self) { try Backend(named: "uring") }
+            #expect(uring.backend == .io_uring && uring.reason == reason)
+            #expect(throws: BackendUnavailableError.self) { try Reactor(backend: .io_uring) }
+        }
     }
 
     @Test("Reactor(backend:) runs on the backend it names", arguments: Backend.available)

@@ -16,7 +16,9 @@ struct StreamConnectionLifecycleTests {
         let other = RecordingProtocol()
         var lostDuringAbort = -1
         aborter.onData = { proto, _ in
-            proto.transport?.write(patternBytes(1 << 20))
+            // More than any socket takes at once, even io_uring's send,
+            // which the kernel may run to the end of a 1 MiB buffer.
+            proto.transport?.write([UInt8](repeating: 7, count: 16 << 20))
             proto.transport?.abortConnection()
             proto.transport?.abortConnection()
             proto.transport?.loseConnection()
@@ -36,7 +38,7 @@ struct StreamConnectionLifecycleTests {
         // TCP's abort is a RST, which the peer's read reports as
         // ECONNRESET; a UNIX socket has no RST and the peer sees EOF.
         #expect(lossKind(other.lost.first) == (kind == .tcp ? "lost" : "done"))
-        #expect(other.received.count < 1 << 20)
+        #expect(other.received.count < 16 << 20)
         expectNoTransportLeaks(reactor)
     }
 
@@ -106,7 +108,9 @@ struct StreamConnectionLifecycleTests {
         close(theirs)
         connection.write(Array("into the void".utf8))
         #expect(proto.lost.isEmpty)
-        #expect(connection.disconnecting)
+        // A readiness engine's write finds EPIPE at once; io_uring finds it
+        // at the send's CQE, on a later turn.
+        if backend != .io_uring { #expect(connection.disconnecting) }
         iterate(reactor) { proto.lost.count == 1 }
         #expect(lossKind(proto.lost.first) == "lost")
         #expect(proto.lost.first?.errorMessage.contains(String(cString: strerror(EPIPE))) == true)

@@ -1,25 +1,10 @@
-// TestPipe, RecordingDescriptor and ReactorOwned, shared with the
-// conformance suite, for every file of this target.
+// TestPipe, RecordingDescriptor, ReactorOwned and runWithWatchdog, shared
+// with the conformance suite, for every file of this target.
 @_exported import ReactorTestSupport
 import Testing
 import TorsionCore
 
 @testable import TorsionPosix
-
-/// Runs `reactor` until it stops, under a watchdog: if it is still running
-/// after `limit` seconds the watchdog records a failure and crashes it, so
-/// a broken behaviour fails the test instead of hanging the suite. The
-/// watchdog is cancelled afterwards so it does not count as a leak.
-func runWithWatchdog(
-    _ reactor: Reactor, limit: Double = 10, sourceLocation: SourceLocation = #_sourceLocation
-) throws {
-    let watchdog = reactor.callLater(limit) {
-        Issue.record("watchdog: the reactor was still running after \(limit) s", sourceLocation: sourceLocation)
-        reactor.crash()
-    }
-    try reactor.run()
-    if watchdog.isActive { try watchdog.cancel() }
-}
 
 /// A watchdog for tests that turn the loop with `iterate`: a timer that
 /// records a failure if it ever runs. Cancel it with ``cancelWatchdog(_:)``.

@@ -49,6 +49,8 @@ struct UNIXConnectionTests {
         // Nothing travels until bytes are written.
         #expect(receiveWithDescriptors(theirs).bytes.isEmpty)
         connection.write(Array("x".utf8))
+        // Written through at once, or (io_uring) at the send's CQE.
+        iterate(reactor) { connection.bufferedByteCount == 0 }
         let (bytes, descriptors) = receiveWithDescriptors(theirs)
         #expect(bytes == Array("x".utf8))
         try #require(descriptors.count == 1)
@@ -82,6 +84,7 @@ struct UNIXConnectionTests {
             try connection.sendFileDescriptor(pipe.writeEnd)
         }
         connection.write([0])
+        iterate(reactor) { connection.bufferedByteCount == 0 }
         let (bytes, descriptors) = receiveWithDescriptors(theirs)
         #expect(bytes == [0])
         #expect(descriptors.count == 253)

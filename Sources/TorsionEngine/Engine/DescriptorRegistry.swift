@@ -26,6 +26,9 @@ package struct DescriptorRegistry {
     /// 0 on wrap-around, so 0 can mark the engine's own waker.
     private var nextGeneration: UInt32 = 1
 
+    /// An empty registry.
+    package init() {}
+
     /// Number of descriptors watched (the engine's waker is not counted).
     package var count: Int { registrations.count }
 

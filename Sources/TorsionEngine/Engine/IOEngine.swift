@@ -29,6 +29,13 @@ package protocol IOEngine: AnyObject {
     /// closing the descriptor.
     func unwatch(_ fd: Int32)
 
+    /// Unwatches `fd` (as ``unwatch(_:)``) and closes it, now or, on an
+    /// engine whose operations hold the descriptor (io_uring), once the
+    /// last of them has delivered its final completion: no completion may
+    /// reach a closed or reused descriptor. The caller forgets the number
+    /// at once either way.
+    func closeDescriptor(_ fd: Int32)
+
     /// Number of descriptors watched for users (the waker excluded); zero
     /// after every registration was removed, which tests check for leaks.
     var watchedCount: Int { get }

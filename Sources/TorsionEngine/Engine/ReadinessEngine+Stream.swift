@@ -270,29 +270,46 @@ package enum RightsMessage {
         return (length + alignment - 1) & ~(alignment - 1)
     }
 
+    /// Bytes of control buffer (CMSG_SPACE) that `count` descriptors need.
+    package static func controlSpace(passing count: Int) -> Int {
+        aligned(MemoryLayout<cmsghdr>.size) + aligned(count * MemoryLayout<Int32>.size)
+    }
+
+    /// Writes the SCM_RIGHTS message carrying `descriptors` into `control`,
+    /// which holds at least ``controlSpace(passing:)`` bytes aligned for
+    /// `cmsghdr`, and points `message` at it. An engine that sends
+    /// asynchronously keeps `control` alive until the send completed.
+    package static func writeControl(
+        passing descriptors: [Int32], into control: UnsafeMutableRawBufferPointer, of message: inout msghdr
+    ) {
+        let headerLength = aligned(MemoryLayout<cmsghdr>.size)
+        let dataLength = descriptors.count * MemoryLayout<Int32>.size
+        let space = controlSpace(passing: descriptors.count)
+        precondition(control.count >= space, "control buffer too small for \(descriptors.count) descriptors")
+        control.initializeMemory(as: UInt8.self, repeating: 0)
+        // SAFETY: the buffer holds `space` bytes, aligned for cmsghdr: the
+        // header followed by the descriptors (CMSG_DATA).
+        let header = control.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
+        header.pointee.cmsg_len = headerLength + dataLength
+        header.pointee.cmsg_level = SOL_SOCKET
+        header.pointee.cmsg_type = Int32(SCM_RIGHTS)
+        descriptors.withUnsafeBytes { bytes in
+            UnsafeMutableRawBufferPointer(rebasing: control[headerLength..<headerLength + dataLength])
+                .copyMemory(from: bytes)
+        }
+        message.msg_control = control.baseAddress
+        message.msg_controllen = space
+    }
+
     /// Runs `body` with `message` carrying `descriptors` as SCM_RIGHTS (or
     /// unchanged when there are none).
     package static func withControl<Result>(
         passing descriptors: [Int32], in message: inout msghdr, _ body: (inout msghdr) -> Result
     ) -> Result {
         guard !descriptors.isEmpty else { return body(&message) }
-        let headerLength = aligned(MemoryLayout<cmsghdr>.size)
-        let dataLength = descriptors.count * MemoryLayout<Int32>.size
-        let space = headerLength + aligned(dataLength)
+        let space = controlSpace(passing: descriptors.count)
         return withUnsafeTemporaryAllocation(byteCount: space, alignment: MemoryLayout<cmsghdr>.alignment) { control in
-            control.initializeMemory(as: UInt8.self, repeating: 0)
-            // SAFETY: the buffer is `space` bytes, aligned for cmsghdr, and
-            // holds the header followed by the descriptors (CMSG_DATA).
-            let header = control.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
-            header.pointee.cmsg_len = headerLength + dataLength
-            header.pointee.cmsg_level = SOL_SOCKET
-            header.pointee.cmsg_type = Int32(SCM_RIGHTS)
-            descriptors.withUnsafeBytes { bytes in
-                UnsafeMutableRawBufferPointer(rebasing: control[headerLength..<headerLength + dataLength])
-                    .copyMemory(from: bytes)
-            }
-            message.msg_control = control.baseAddress
-            message.msg_controllen = space
+            writeControl(passing: descriptors, into: control, of: &message)
             return body(&message)
         }
     }

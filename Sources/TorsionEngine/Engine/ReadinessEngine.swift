@@ -72,6 +72,13 @@ package final class ReadinessEngine<P: Poller>: IOEngine {
         try? poller.unregister(fd)
     }
 
+    /// Readiness engines hold no operation on the descriptor once it is
+    /// unwatched, so it is closed at once.
+    package func closeDescriptor(_ fd: Int32) {
+        unwatch(fd)
+        Descriptors.close(fd)
+    }
+
     package func wait(timeout: Double?) throws {
         try poller.wait(timeout: timeout, into: &events)
         for event in events {

@@ -1,4 +1,5 @@
 import TorsionLibevent
+import TorsionURing
 
 /// The event loops a ``Reactor`` can run on. Every backend runs the same
 /// reactor, transports and protocols; only the I/O engine underneath
@@ -11,8 +12,13 @@ public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     /// epoll(7): O(ready) per wait; the best available backend today.
     case epoll
     /// libevent 2.1 as a poller under the shared readiness engine.
+    /// Available when an event base can be created.
     case libevent
-    /// io_uring with native completions.
+    /// io_uring with native completions. Available when the start-up
+    /// probe passes (a ring can be created, the kernel has every
+    /// operation used, `kernel.io_uring_disabled` allows it); setting
+    /// `TORSION_URING_DISABLE=1` makes the probe fail, to try the
+    /// fallback to epoll on a machine where io_uring works.
     case io_uring
 
     /// Whether a backend can run in this build on this machine.
@@ -23,14 +29,22 @@ public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
         case unavailable(reason: String)
     }
 
-    /// Whether this backend can run here; libevent when it can create an
-    /// event base, io_uring is reported as "not built yet" until its engine
-    /// exists.
+    /// Whether this backend can run here: libevent when it can create an
+    /// event base, io_uring as its start-up probe finds it.
     public var availability: Availability {
         switch self {
         case .select, .poll, .epoll: .available
         case .libevent: LibeventPoller.unavailableReason.map { .unavailable(reason: $0) } ?? .available
-        case .io_uring: .unavailable(reason: "not built yet")
+        case .io_uring: Self.uringAvailability(probe: URingProbe.current)
+        }
+    }
+
+    /// io_uring's availability given the probe's verdict (computed once
+    /// per process): its reason when it failed.
+    static func uringAvailability(probe: URingAvailability) -> Availability {
+        switch probe {
+        case .unavailable(let reason): .unavailable(reason: reason)
+        case .available: .available
         }
     }
 
@@ -40,9 +54,14 @@ public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
         allCases.filter { $0.availability == .available }
     }
 
-    /// The backend used when none is named: the best one available
-    /// (epoll until io_uring is built).
-    public static var best: Backend { .epoll }
+    /// The backend used when none is named: io_uring when it is
+    /// available, else epoll.
+    public static var best: Backend { best(uring: Backend.io_uring.availability) }
+
+    /// The best backend given io_uring's availability.
+    static func best(uring: Availability) -> Backend {
+        uring == .available ? .io_uring : .epoll
+    }
 
     /// The name as written in `TORSION_REACTOR` and `--reactor`.
     public var description: String { rawValue }

@@ -38,13 +38,15 @@ extension Reactor {
         ownedTransports.descriptors.insert(fd)
     }
 
-    /// Cancels everything the engine does with `fd`, closes it and forgets
-    /// it. Reactor thread only; the number may be reused right away.
+    /// Cancels everything the engine does with `fd`, has the engine close
+    /// it (at once, or on io_uring once its operations have completed) and
+    /// forgets it. Reactor thread only.
     func closeDescriptor(_ fd: Int32) {
         assertInIOThread()
-        engine.unwatch(fd)
         if ownedTransports.descriptors.remove(fd) != nil {
-            Descriptors.close(fd)
+            engine.closeDescriptor(fd)
+        } else {
+            engine.unwatch(fd)
         }
     }
 

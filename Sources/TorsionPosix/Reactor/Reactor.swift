@@ -3,6 +3,7 @@ import Glibc
 import Synchronization
 import TorsionCore
 import TorsionLibevent
+import TorsionURing
 
 /// The running reactor: one event loop on one thread, over the I/O engine
 /// of the chosen ``Backend``. Twisted's `reactor`, as an explicit object.
@@ -100,7 +101,7 @@ public final class Reactor: @unchecked Sendable {
         case .poll: engine = try ReadinessEngine(poller: PollPoller())
         case .epoll: engine = try ReadinessEngine(poller: EpollPoller())
         case .libevent: engine = try ReadinessEngine(poller: LibeventPoller())
-        case .io_uring: preconditionFailure("backend \(backend) is reported available but has no engine")
+        case .io_uring: engine = try URingEngine()
         }
         waker = engine.waker
         ioThread = Atomic(UInt(pthread_self()))

@@ -1,0 +1,476 @@
+import CLibURing
+import Glibc
+import TorsionEngine
+
+// Stream receive and send as io_uring operations, not readiness:
+//
+// - Receiving is one multishot `IORING_OP_RECV` per connection that picks
+//   its buffers from the engine's provided ``BufferRing``: the kernel posts
+//   a CQE per chunk, with no SQE and no system call of its own. Each chunk
+//   is copied into the one array the protocol gets (the only allocation
+//   per message) and its buffer goes back to the ring.
+// - Sending is `IORING_OP_SENDMSG` straight from the transport's arrays
+//   (vectored, `MSG_NOSIGNAL`, SCM_RIGHTS when descriptors travel), one per
+//   descriptor in flight, resubmitted for the rest after a short send.
+//
+// Deliberately not used:
+// - `SEND_ZC`: a zero-copy send posts a second, notification CQE and pins
+//   the pages until the network stack lets go; that pays off only for
+//   large buffers (tens of KiB and up), not for the small messages of a
+//   request/response protocol, where copying is cheaper than the pinning.
+// - `IOSQE_ASYNC`: it forces every operation onto an io-wq worker thread
+//   instead of the inline attempt at submission, which for a socket that
+//   has data (or room) already is the fast path.
+// - `IORING_SETUP_SQPOLL`: a kernel thread that polls the SQ burns a core
+//   while the loop is idle; the loop submits once per turn anyway.
+
+/// The stream state of one ``URingEngine``: the provided buffer ring that
+/// every multishot receive picks from (created by the first receive) and
+/// each descriptor's receive and send. Loop thread only.
+package final class URingStreams {
+    /// Receives and sends by descriptor, from the first operation until
+    /// the descriptor is unwatched.
+    var byDescriptor: [Int32: URingStream] = [:]
+    /// The engine's provided buffer ring, once a receive needed it.
+    var buffers: BufferRing?
+
+    /// Buffers in the ring. The engine copies each chunk out and returns
+    /// its buffer before the next CQE is looked at, so buffers are only
+    /// out between the kernel's receive and the loop's next reaping: a
+    /// ring needs about one buffer per connection that receives in one
+    /// turn. 1024 covers the 1000 ping-pong connections of the echo
+    /// benchmark without `ENOBUFS`; a bigger load only costs re-arms.
+    /// (The C reference server holds each buffer until its echo is sent,
+    /// so it needs four times as many.) Settable before the first receive;
+    /// tests make it tiny to exhaust the ring.
+    package var bufferCount = 1024
+    /// Bytes per buffer, the most one CQE delivers: 16 KiB keeps the ring
+    /// at 16 MiB of address space (pages are touched only as the ring
+    /// cycles) while a bulk transfer still takes few CQEs — a quarter of
+    /// the 64 KiB a readiness read takes, for a quarter of the memory per
+    /// connection in flight. Settable before the first receive.
+    package var bufferSize = 16_384
+
+    /// Multishot receives that ended with `ENOBUFS` (the ring was empty)
+    /// and were re-armed: a ring too small for the load shows here.
+    package internal(set) var exhaustedReceives = 0
+    /// Sends the socket took only part of, whose rest was resubmitted.
+    package internal(set) var shortSends = 0
+
+    /// The buffer group id the ring is registered under; the engine has
+    /// one ring, so any id works.
+    static let bufferGroup: UInt16 = 1
+
+    /// Empty: the ring is created by the first receive.
+    package init() {}
+}
+
+/// The receive and send of one stream descriptor. Loop thread only.
+final class URingStream {
+    // MARK: Receiving
+
+    /// Set while the transport receives (between ``URingEngine/receive(_:handler:)``
+    /// and ``URingEngine/cancelReceive(_:)`` or a final result).
+    var handler: ((ReceiveResult) -> Void)?
+    /// The armed multishot receive, until its final CQE: while set, no
+    /// second receive is armed (the two would interleave bytes).
+    var receiveToken: UInt64?
+    /// Whether the armed receive was asked to cancel (once is enough).
+    var cancelRequested = false
+    /// Results that completed after the transport stopped receiving (CQEs
+    /// already reaped, or completed before the cancellation reached the
+    /// kernel), delivered in order when it receives again. Bounded by what
+    /// the kernel read before the cancellation: at most one socket
+    /// buffer's worth.
+    var parked: [ReceiveResult] = []
+    /// Whether a NOP is on its way to deliver ``parked`` from `wait`.
+    var parkedDeliveryScheduled = false
+
+    // MARK: Sending
+
+    /// The send in flight, if any: one per descriptor. Left in place when
+    /// the stream is forgotten, so the arrays an in-flight SENDMSG reads
+    /// live until its final CQE (whose completion keeps this stream).
+    var send: URingSend?
+    /// The completion of every SENDMSG of this stream, made once so a send
+    /// allocates no closure; reset when the stream is forgotten (it holds
+    /// the stream). Not an Optional on purpose: a closure taken out of an
+    /// Optional and stored back is wrapped in one more reabstraction thunk
+    /// each time, a chain that grows with every send.
+    var sendCompletion: (_ result: Int32, _ flags: UInt32) -> Void = { _, _ in }
+    /// Whether ``sendCompletion`` is the real one yet.
+    var hasSendCompletion = false
+    /// The message header of the send in flight; the kernel reads it (and
+    /// ``vectors``) while the SQE is processed, so both live as long as
+    /// this stream and are reused by the next send.
+    let message = UnsafeMutablePointer<msghdr>.allocate(capacity: 1)
+    /// The iovecs of the send in flight; grown as needed, at most
+    /// ``maximumBuffersPerSend``.
+    var vectors: UnsafeMutablePointer<iovec>?
+    /// Capacity of ``vectors``.
+    var vectorCapacity = 0
+    /// The SCM_RIGHTS control message of a send that passes descriptors.
+    var control: UnsafeMutableRawBufferPointer?
+
+    init() {
+        message.initialize(to: msghdr())
+    }
+
+    deinit {
+        message.deallocate()
+        vectors?.deallocate()
+        control?.deallocate()
+    }
+
+    /// Makes room for `count` iovecs.
+    func reserveVectors(_ count: Int) -> UnsafeMutablePointer<iovec> {
+        if let vectors, vectorCapacity >= count { return vectors }
+        vectors?.deallocate()
+        let capacity = max(count, 8)
+        let allocated = UnsafeMutablePointer<iovec>.allocate(capacity: capacity)
+        vectors = allocated
+        vectorCapacity = capacity
+        return allocated
+    }
+
+    /// Makes room for a control message of `space` bytes.
+    func reserveControl(_ space: Int) -> UnsafeMutableRawBufferPointer {
+        if let control, control.count >= space { return control }
+        control?.deallocate()
+        let allocated = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: space, alignment: MemoryLayout<cmsghdr>.alignment)
+        control = allocated
+        return allocated
+    }
+}
+
+/// A send in progress: the arrays (kept alive, so their storage stays
+/// where the iovecs point, until the final CQE), how far they are sent,
+/// and whom to tell.
+struct URingSend {
+    /// Everything to send; never mutated, so each array's storage stays put.
+    let buffers: [[UInt8]]
+    /// Descriptors still to pass; emptied once a send moved a byte (which
+    /// carried them).
+    var descriptors: [Int32]
+    /// The first buffer not completely sent.
+    var index = 0
+    /// Bytes of `buffers[index]` already sent.
+    var offset = 0
+    /// Bytes sent so far.
+    var total = 0
+    /// Called once with the outcome.
+    let completion: (SendResult) -> Void
+
+    init(buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void) {
+        self.buffers = buffers
+        self.descriptors = descriptors
+        self.completion = completion
+        skipEmptyBuffers()
+    }
+
+    /// Whether every byte was sent.
+    var isFinished: Bool { index == buffers.count }
+
+    /// Moves past `count` sent bytes.
+    mutating func advance(by count: Int) {
+        total += count
+        var remaining = count
+        while remaining > 0 {
+            let left = buffers[index].count - offset
+            if remaining >= left {
+                remaining -= left
+                index += 1
+                offset = 0
+            } else {
+                offset += remaining
+                remaining = 0
+            }
+        }
+        skipEmptyBuffers()
+    }
+
+    private mutating func skipEmptyBuffers() {
+        while index < buffers.count, buffers[index].count == offset {
+            index += 1
+            offset = 0
+        }
+    }
+}
+
+extension URingEngine {
+    // MARK: Receiving
+
+    /// Starts (or, while receiving, re-targets) the multishot receive of
+    /// `fd`. Results parked while the transport had paused are delivered
+    /// first, in order, from the next ``wait(timeout:)``. Loop thread only.
+    ///
+    /// - Throws: ``SystemError`` or ``BufferRingConfigurationError`` when
+    ///   the buffer ring cannot be set up; nothing is armed then.
+    package func receive(_ fd: Int32, handler: @escaping (ReceiveResult) -> Void) throws {
+        _ = try receiveBuffers()
+        let stream = stream(for: fd)
+        stream.handler = handler
+        if !stream.parked.isEmpty {
+            scheduleParkedDelivery(fd, stream)
+        } else if stream.receiveToken == nil {
+            armReceive(fd, stream)
+        }
+        // Otherwise the armed receive goes on (or, if its cancellation is
+        // under way, is re-armed by its final CQE).
+    }
+
+    /// Stops receiving from `fd`: the handler is not called again until
+    /// ``receive(_:handler:)``, and the multishot receive is cancelled so
+    /// the kernel stops reading the socket (backpressure). Chunks that
+    /// complete meanwhile are kept, in order, for the next receive. No-op
+    /// when not receiving. Loop thread only.
+    package func cancelReceive(_ fd: Int32) {
+        guard let stream = streams.byDescriptor[fd], stream.handler != nil else { return }
+        stream.handler = nil
+        if let token = stream.receiveToken, !stream.cancelRequested {
+            stream.cancelRequested = true
+            cancel(token)
+        }
+    }
+
+    /// The buffer ring, created and registered on first use.
+    private func receiveBuffers() throws -> BufferRing {
+        if let buffers = streams.buffers { return buffers }
+        let buffers = try BufferRing(
+            ring: &ring, groupID: URingStreams.bufferGroup, bufferCount: streams.bufferCount,
+            bufferSize: streams.bufferSize)
+        streams.buffers = buffers
+        return buffers
+    }
+
+    /// The state of `fd`, created on first use.
+    private func stream(for fd: Int32) -> URingStream {
+        if let stream = streams.byDescriptor[fd] { return stream }
+        let stream = URingStream()
+        streams.byDescriptor[fd] = stream
+        return stream
+    }
+
+    /// Submits the multishot receive of `fd`, selecting buffers from the ring.
+    private func armReceive(_ fd: Int32, _ stream: URingStream) {
+        stream.cancelRequested = false
+        stream.receiveToken = submit({ sqe in
+            io_uring_prep_recv_multishot(sqe, fd, nil, 0, 0)
+            sqe.pointee.flags |= BufferRing.selectFlag
+            sqe.pointee.buf_group = URingStreams.bufferGroup
+        }) { [unowned self] result, flags in
+            receiveCompleted(fd, stream, result: result, flags: flags)
+        }
+    }
+
+    /// One CQE of the multishot receive of `stream`. Its buffer, if any, is
+    /// copied and given back before anything else happens, even for a
+    /// stream that was unwatched meanwhile (the kernel cannot reuse it
+    /// otherwise).
+    private func receiveCompleted(_ fd: Int32, _ stream: URingStream, result: Int32, flags: UInt32) {
+        var chunk: [UInt8]?
+        if flags & IORING_CQE_F_BUFFER != 0, let buffers = streams.buffers {
+            let id = UInt16(truncatingIfNeeded: flags >> IORING_CQE_BUFFER_SHIFT)
+            buffers.take(id)
+            if result > 0 { chunk = [UInt8](buffers.bytes(of: id, count: Int(result))) }
+            // The bytes are the protocol's own array now: the buffer goes
+            // back at once, before dataReceived, which is as early as it
+            // can and means the ring only ever misses buffers of CQEs
+            // still waiting to be reaped.
+            buffers.recycle(id)
+        }
+        let isFinal = flags & IORING_CQE_F_MORE == 0
+        if isFinal {
+            stream.receiveToken = nil
+            stream.cancelRequested = false
+        }
+        guard streams.byDescriptor[fd] === stream else { return }
+        if let chunk { deliver(.data(chunk), fd, stream) }
+        // The handler may have closed the connection: the rest is for a
+        // stream that is still current.
+        guard isFinal, streams.byDescriptor[fd] === stream else { return }
+        if result == 0 {
+            deliver(.endOfFile, fd, stream)
+        } else if result > 0 || result == -ENOBUFS || result == -ECANCELED {
+            if result == -ENOBUFS { streams.exhaustedReceives += 1 }
+            // A multishot receive ended without an end of stream: the
+            // kernel stopped it (CQ overflow), the ring was empty when a
+            // chunk arrived (ENOBUFS: the bytes stay in the socket), or we
+            // cancelled it and the transport has resumed since. For
+            // ENOBUFS the buffers are back by now: every earlier CQE gave
+            // its buffer back when it was handled, and the new SQE
+            // reaches the kernel with the next submission, after this
+            // whole batch of CQEs returned theirs.
+            rearmIfReceiving(fd, stream)
+        } else {
+            deliver(.failed(SystemError(errno: -result, call: "recv")), fd, stream)
+        }
+    }
+
+    /// Hands `result` to the handler, or parks it when the transport does
+    /// not receive right now or earlier results still wait (order).
+    /// A final result (end of file, error) ends receiving first.
+    private func deliver(_ result: ReceiveResult, _ fd: Int32, _ stream: URingStream) {
+        guard let handler = stream.handler, stream.parked.isEmpty else {
+            stream.parked.append(result)
+            return
+        }
+        if case .data = result {} else { stream.handler = nil }
+        handler(result)
+    }
+
+    /// Arms a new multishot receive when the transport still receives,
+    /// none is armed and nothing is parked.
+    private func rearmIfReceiving(_ fd: Int32, _ stream: URingStream) {
+        guard streams.byDescriptor[fd] === stream, stream.handler != nil, stream.receiveToken == nil,
+            stream.parked.isEmpty
+        else { return }
+        armReceive(fd, stream)
+    }
+
+    /// Delivers the parked results from the next ``wait(timeout:)`` (not
+    /// from inside ``receive(_:handler:)``, which the protocol may call from
+    /// its own code): a NOP's completion runs them.
+    private func scheduleParkedDelivery(_ fd: Int32, _ stream: URingStream) {
+        guard !stream.parkedDeliveryScheduled else { return }
+        stream.parkedDeliveryScheduled = true
+        submit({ sqe in io_uring_prep_nop(sqe) }) { [unowned self] _, _ in
+            stream.parkedDeliveryScheduled = false
+            deliverParked(fd, stream)
+        }
+    }
+
+    /// Delivers parked results in order while the transport receives, then
+    /// re-arms the receive if it still does.
+    private func deliverParked(_ fd: Int32, _ stream: URingStream) {
+        while streams.byDescriptor[fd] === stream, let handler = stream.handler, !stream.parked.isEmpty {
+            let result = stream.parked.removeFirst()
+            if case .data = result {} else { stream.handler = nil }
+            handler(result)
+        }
+        rearmIfReceiving(fd, stream)
+    }
+
+    // MARK: Sending
+
+    /// Sends every byte of `buffers` in order with `IORING_OP_SENDMSG`
+    /// SQEs of at most ``maximumBuffersPerSend`` iovecs, resubmitting the
+    /// rest after a short send; `descriptors` travel with the first bytes
+    /// as SCM_RIGHTS. Returns `.sent(0)` at once when there is nothing to
+    /// send, else `nil`: `completion` runs from ``wait(timeout:)`` unless
+    /// ``unwatch(_:)`` comes first. One send per descriptor at a time.
+    /// Loop thread only.
+    package func send(
+        _ fd: Int32, buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void
+    ) -> SendResult? {
+        precondition(descriptors.count <= maximumDescriptorsPerSend, "more descriptors than one send passes")
+        let pending = URingSend(buffers: buffers, descriptors: descriptors, completion: completion)
+        // As on the readiness engines, descriptors ride on bytes: with no
+        // bytes there is nothing to send them with.
+        if pending.isFinished { return .sent(0) }
+        let stream = stream(for: fd)
+        // A second send now would interleave its bytes with the first's.
+        precondition(stream.send == nil, "fd \(fd) already has a send in progress")
+        stream.send = pending
+        submitSend(fd, stream)
+        return nil
+    }
+
+    /// Submits one SENDMSG for what is left of `pending` (up to
+    /// ``maximumBuffersPerSend`` buffers), with MSG_NOSIGNAL: a peer that
+    /// went away is an EPIPE result, not a SIGPIPE that kills the process.
+    private func submitSend(_ fd: Int32, _ stream: URingStream) {
+        guard let pending = stream.send else { return }
+        let count = min(pending.buffers.count - pending.index, maximumBuffersPerSend)
+        let vectors = stream.reserveVectors(count)
+        for position in 0..<count {
+            let buffer = pending.buffers[pending.index + position]
+            let skip = position == 0 ? pending.offset : 0
+            // SAFETY: a native array's storage does not move while the
+            // array is alive and unmutated; `stream.send` holds every
+            // array, unmutated, until the send's final CQE (the completion
+            // keeps `stream` alive, and forgetting the stream leaves
+            // `send` in place), so the pointer stays valid after
+            // withUnsafeBytes returns. The kernel only reads through it.
+            let base = buffer.withUnsafeBytes { bytes in
+                bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0 + skip) }
+            }
+            vectors[position] = iovec(iov_base: base, iov_len: buffer.count - skip)
+        }
+        var message = msghdr()
+        message.msg_iov = vectors
+        message.msg_iovlen = count
+        if !pending.descriptors.isEmpty {
+            let control = stream.reserveControl(RightsMessage.controlSpace(passing: pending.descriptors.count))
+            RightsMessage.writeControl(passing: pending.descriptors, into: control, of: &message)
+        }
+        stream.message.pointee = message
+        let header = stream.message
+        if !stream.hasSendCompletion {
+            stream.hasSendCompletion = true
+            stream.sendCompletion = { [unowned self] result, _ in sendCompleted(fd, stream, result: result) }
+        }
+        submit(
+            { sqe in io_uring_prep_sendmsg(sqe, fd, header, UInt32(MSG_NOSIGNAL)) },
+            completion: stream.sendCompletion)
+    }
+
+    /// The CQE of one SENDMSG: on, done, or failed. Ignored when the send
+    /// was abandoned (``unwatch(_:)``).
+    private func sendCompleted(_ fd: Int32, _ stream: URingStream, result: Int32) {
+        guard streams.byDescriptor[fd] === stream, var pending = stream.send else { return }
+        if result > 0 {
+            pending.descriptors = []
+            pending.advance(by: Int(result))
+            stream.send = pending
+            if !pending.isFinished {
+                // A short send: the socket buffer took part of it. The
+                // rest goes in a new SQE, which the kernel runs when the
+                // socket has room again.
+                streams.shortSends += 1
+                return submitSend(fd, stream)
+            }
+            stream.send = nil
+            return pending.completion(.sent(pending.total))
+        }
+        switch -result {
+        case EINTR, EAGAIN:
+            // The kernel retries these itself; should one surface, trying
+            // again is what a readiness loop would do.
+            submitSend(fd, stream)
+        default:
+            stream.send = nil
+            // A stream socket's sendmsg never returns 0 for bytes to send;
+            // if it did, resubmitting could spin forever: fail instead.
+            let code = result == 0 ? EIO : -result
+            pending.completion(.failed(SystemError(errno: code, call: "sendmsg")))
+        }
+    }
+
+    // MARK: Forgetting
+
+    /// Drops the receive and send state of `fd` (called by ``unwatch(_:)``,
+    /// which cancels the operations): their late CQEs find the state gone
+    /// and only give their buffers back.
+    func forgetStream(_ fd: Int32) {
+        guard let stream = streams.byDescriptor.removeValue(forKey: fd) else { return }
+        stream.handler = nil
+        stream.parked.removeAll()
+        stream.sendCompletion = { _, _ in }
+        stream.hasSendCompletion = false
+    }
+
+    /// Unregisters the buffer ring before the ring itself goes away, so no
+    /// receive can pick a buffer from memory about to be freed (called by
+    /// ``close()``).
+    func closeStreams() {
+        for fd in Array(streams.byDescriptor.keys) { forgetStream(fd) }
+        streams.buffers?.unregister(from: &ring)
+        streams.buffers = nil
+    }
+}
+
+/// With stream receive and send, the engine has every operation of the
+/// reactor's engine protocol: the reactor can run on it.
+extension URingEngine: IOEngine {}

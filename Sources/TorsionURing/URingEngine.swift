@@ -1,0 +1,398 @@
+import CLibURing
+import Glibc
+import TorsionEngine
+
+/// The io_uring engine: I/O submitted to the kernel as operations on a
+/// ring, completed by completion queue entries (CQEs), instead of
+/// readiness followed by a system call.
+///
+/// Every operation is submitted with ``submit(_:completion:)``, which tags
+/// its submission queue entry (SQE) with a fresh token; ``wait(timeout:)``
+/// submits everything queued and waits in one `io_uring_enter`, then runs
+/// the completion of each CQE's token. Operations are counted per
+/// descriptor so that ``closeDescriptor(_:)`` closes a descriptor only
+/// once every operation on it has delivered its final CQE: no completion
+/// can reach a closed descriptor, or a new one that reused its number.
+///
+/// Loop thread only, except ``waker``.
+package final class URingEngine {
+    // MARK: Any thread
+
+    /// Wakes ``wait(timeout:)`` from any thread: an eventfd the ring polls.
+    package let waker: Waker
+
+    // MARK: Loop thread only
+
+    /// The ring. Exposed for registrations (provided buffer rings).
+    package var ring = io_uring()
+    /// How the ring was set up (which task-running mode the kernel took).
+    package let setup: URingSetup
+
+    /// An operation submitted and not yet finished.
+    private struct Operation {
+        /// The descriptor the operation works on, or -1.
+        let descriptor: Int32
+        /// Runs for every CQE of the operation.
+        let completion: (_ result: Int32, _ flags: UInt32) -> Void
+    }
+
+    /// Operations in flight, by token.
+    private var operations: [UInt64: Operation] = [:]
+    /// Tokens of the operations in flight on each descriptor; usually one
+    /// to three (a receive, a send, a watch), so an array is cheapest.
+    private var tokensByDescriptor: [Int32: [UInt64]] = [:]
+    /// Descriptors ``closeDescriptor(_:)`` was asked to close while
+    /// operations on them were still in flight.
+    private var closingDescriptors: Set<Int32> = []
+    /// The next token; 0 is never used, it marks CQEs nobody waits for
+    /// (those of cancellations).
+    private var nextToken: UInt64 = 1
+    /// `false` while a ring created disabled (single issuer) has not been
+    /// enabled by the loop's thread yet.
+    private var enabled: Bool
+    private var closed = false
+    /// Reused between turns: the CQEs of one batch, copied out of the ring.
+    private var batch: [(token: UInt64, result: Int32, flags: UInt32)] = []
+    /// Reused between turns: where `io_uring_peek_batch_cqe` puts pointers.
+    private let cqePointers = UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>.allocate(
+        capacity: URingEngine.batchSize)
+
+    // MARK: Watch, accept, connect state (loop thread only)
+
+    /// Descriptors watched through ``watch(_:interest:handler:)``.
+    var registry = DescriptorRegistry()
+    /// Each watched descriptor's armed poll, if one is armed.
+    var armedPolls: [Int32: ArmedOperation] = [:]
+    /// Accepts in progress, by listening descriptor.
+    var accepts: [Int32: AcceptState] = [:]
+    /// Connects in progress, by socket.
+    var connects: [Int32: ArmedOperation] = [:]
+    /// The last serial handed out by ``nextSerial()``.
+    private var lastSerial: UInt64 = 0
+    /// The `accept4` wrapper used after a failed multishot accept (and
+    /// for every accept once replaced; see ``acceptCall``).
+    var acceptSystemCall: (Int32) throws(SystemError) -> (descriptor: Int32, peer: SocketAddress)? = Socket.accept
+    /// Whether tests replaced ``acceptCall``.
+    var acceptCallReplaced = false
+
+    // MARK: Stream state (loop thread only)
+
+    /// The buffer ring and each descriptor's receive and send (see
+    /// URingEngine+Stream).
+    package let streams = URingStreams()
+
+    /// CQEs copied out per batch: the CQ ring is drained in batches of this
+    /// many until empty or a batch comes back short.
+    private static let batchSize = 256
+    /// SQ ring entries; the SQ is submitted early when it fills up, so this
+    /// bounds only how many SQEs one turn batches into one system call.
+    private static let submissionEntries: UInt32 = 256
+    /// CQ ring entries: many multishot operations (receives on every
+    /// connection) can complete in one turn; the kernel keeps overflowed
+    /// CQEs (IORING_FEAT_NODROP, 5.5) but overflow is slow, so make room.
+    private static let completionEntries: UInt32 = 4096
+
+    /// Creates a ring (see ``URingSetup``) and arms the waker's poll.
+    ///
+    /// - Throws: ``SystemError`` when the kernel refuses the ring or the
+    ///   eventfd.
+    package init() throws {
+        var ring = io_uring()
+        setup = try URingSetup.makeRing(
+            &ring, entries: Self.submissionEntries, completionEntries: Self.completionEntries)
+        self.ring = ring
+        enabled = setup != .singleIssuer
+        do {
+            waker = try Waker()
+        } catch {
+            io_uring_queue_exit(&self.ring)
+            cqePointers.deallocate()
+            throw error
+        }
+        armWaker()
+    }
+
+    deinit {
+        close()
+    }
+
+    // MARK: Submitting and cancelling
+
+    /// Gets an SQE (submitting what is queued to make room when the SQ is
+    /// full), lets `prepare` fill it, tags it with a fresh token as its
+    /// user data and records `completion`, which runs from
+    /// ``wait(timeout:)`` for every CQE of that token: once, or for a
+    /// multishot operation until a CQE without `IORING_CQE_F_MORE`, after
+    /// which the record is dropped. The operation counts as in flight on
+    /// the SQE's `fd` (every operation here names a plain descriptor, no
+    /// registered files) until that final CQE. Loop thread only.
+    @discardableResult
+    package func submit(
+        _ prepare: (UnsafeMutablePointer<io_uring_sqe>) -> Void,
+        completion: @escaping (_ result: Int32, _ flags: UInt32) -> Void
+    ) -> UInt64 {
+        let sqe = nextSQE()
+        prepare(sqe)
+        let token = nextToken
+        nextToken = nextToken == .max ? 1 : nextToken + 1
+        io_uring_sqe_set_data64(sqe, token)
+        let descriptor = sqe.pointee.fd
+        operations[token] = Operation(descriptor: descriptor, completion: completion)
+        if descriptor >= 0 { tokensByDescriptor[descriptor, default: []].append(token) }
+        return token
+    }
+
+    /// Submits `IORING_OP_ASYNC_CANCEL` for the operation of `token`. Its
+    /// completion keeps running for the CQEs still to come (usually one,
+    /// with `-ECANCELED`, or the result if it completed first) and is
+    /// dropped after the final one. A finished token is ignored. Loop
+    /// thread only.
+    package func cancel(_ token: UInt64) {
+        guard operations[token] != nil else { return }
+        let sqe = nextSQE()
+        io_uring_prep_cancel64(sqe, token, 0)
+        // Nobody waits for the cancellation's own CQE.
+        io_uring_sqe_set_data64(sqe, 0)
+    }
+
+    /// A number never returned before: completions capture it and compare
+    /// it with the state of their descriptor, so a completion of an
+    /// operation that was cancelled, replaced or belongs to a previous
+    /// owner of the number is recognised as stale.
+    func nextSerial() -> UInt64 {
+        lastSerial += 1
+        return lastSerial
+    }
+
+    /// Cancels the operation of `token` and waits until the kernel has
+    /// finished it and let go of its file (`IORING_REGISTER_SYNC_CANCEL`,
+    /// Linux 6.0, then `io_uring_get_events`, which runs the deferred task
+    /// work that completes the request). The operation then no longer
+    /// counts as in flight on its descriptor, which ``closeDescriptor(_:)``
+    /// closes at once; its CQE, still in the ring, reaches its completion
+    /// on the next wait, which must treat it as stale. For what must be
+    /// gone before the caller goes on: a listener's accept, since a
+    /// listening socket keeps its address (an abstract UNIX name above
+    /// all) until its last reference is dropped, and a port that stopped
+    /// listening may listen again on the same address at once. Two system
+    /// calls (three when the operation was not submitted yet), so not for
+    /// the hot path. Falls back to ``cancel(_:)`` if the kernel refuses.
+    func cancelSynchronously(_ token: UInt64) {
+        guard let operation = operations[token] else { return }
+        // An SQE still queued is unknown to the kernel: submit it first.
+        if io_uring_sq_ready(&ring) > 0 { submitQueued() }
+        var registration = io_uring_sync_cancel_reg()
+        registration.addr = token
+        registration.fd = -1
+        // No timeout: a cancelled accept or poll finishes at once.
+        registration.timeout = __kernel_timespec(tv_sec: -1, tv_nsec: -1)
+        let result = io_uring_register_sync_cancel(&ring, &registration)
+        guard result >= 0 || result == -ENOENT || result == -EALREADY else { return cancel(token) }
+        _ = io_uring_get_events(&ring)
+        forget(token, of: operation.descriptor)
+    }
+
+    /// Number of operations in flight on `fd`.
+    package func operationsInFlight(on fd: Int32) -> Int {
+        tokensByDescriptor[fd]?.count ?? 0
+    }
+
+    /// An SQE to fill. When the SQ is full, what is queued is submitted
+    /// first (an early `io_uring_enter`), which frees every entry.
+    private func nextSQE() -> UnsafeMutablePointer<io_uring_sqe> {
+        if let sqe = io_uring_get_sqe(&ring) { return sqe }
+        enableIfNeeded()
+        let submitted = io_uring_submit(&ring)
+        guard let sqe = io_uring_get_sqe(&ring) else {
+            // Submitting empties the SQ unless the kernel refused the
+            // batch, which only a broken ring does.
+            preconditionFailure("io_uring SQ still full after submitting: \(submitted)")
+        }
+        return sqe
+    }
+
+    /// Submits the queued SQEs now, outside ``wait(timeout:)``: only for
+    /// a switch that must reach the kernel before the caller goes on.
+    func submitQueued() {
+        enableIfNeeded()
+        _ = io_uring_submit(&ring)
+    }
+
+    /// Enables a ring created disabled, making the calling thread (the
+    /// loop's) its single issuer.
+    private func enableIfNeeded() {
+        guard !enabled else { return }
+        enabled = true
+        // liburing 2.3 declares io_uring_enable_rings but does not export
+        // it; the raw registration is the same call. A failure leaves the
+        // ring disabled, and the next io_uring_enter reports it (EBADFD).
+        _ = io_uring_register(UInt32(ring.ring_fd), UInt32(IORING_REGISTER_ENABLE_RINGS), nil, 0)
+    }
+
+    // MARK: Closing descriptors
+
+    /// Cancels every operation on `fd` (watch, accept, connect, receive,
+    /// send) and forgets the watch, accept and connect state; completions
+    /// still to come see their operation abandoned. Loop thread only.
+    package func unwatch(_ fd: Int32) {
+        registry.remove(fd)
+        armedPolls[fd] = nil
+        forgetStream(fd)
+        accepts[fd] = nil
+        connects[fd] = nil
+        for token in tokensByDescriptor[fd] ?? [] { cancel(token) }
+    }
+
+    /// Unwatches `fd` and closes it once no operation on it is in flight:
+    /// at once when none is, else after the final CQE of the last one, so
+    /// no completion reaches a closed or reused descriptor. The number
+    /// stays taken until then. Loop thread only.
+    package func closeDescriptor(_ fd: Int32) {
+        unwatch(fd)
+        if tokensByDescriptor[fd] == nil {
+            Descriptors.close(fd)
+        } else {
+            closingDescriptors.insert(fd)
+        }
+    }
+
+    // MARK: Waiting
+
+    /// Submits every queued SQE and waits for at least one CQE, up to
+    /// `timeout` seconds (`nil`: no limit), in ONE
+    /// `io_uring_submit_and_wait_timeout`; then runs the completion of
+    /// every CQE in the ring. Loop thread only.
+    ///
+    /// - Throws: ``SystemError`` when `io_uring_enter` fails for another
+    ///   reason than the timeout or a signal.
+    package func wait(timeout: Double?) throws {
+        enableIfNeeded()
+        var cqe: UnsafeMutablePointer<io_uring_cqe>? = nil
+        let result: Int32
+        if let timeout {
+            var limit = Self.timespec(timeout)
+            result = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &limit, nil)
+        } else {
+            result = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, nil, nil)
+        }
+        // ETIME: the timeout expired; EINTR: a signal (the loop turns
+        // again); EAGAIN/EBUSY: the kernel is short of memory or the CQ
+        // overflowed, and draining the CQ is what helps.
+        if result < 0, ![ETIME, EINTR, EAGAIN, EBUSY].contains(-result) {
+            // EEXIST: a single-issuer ring entered from another thread than
+            // the one that first turned the loop (the kernel's rule since
+            // IORING_SETUP_SINGLE_ISSUER, Linux 6.0); name the cause.
+            let call =
+                -result == EEXIST ? "io_uring_enter (the ring belongs to the loop's first thread)" : "io_uring_enter"
+            throw SystemError(errno: -result, call: call)
+        }
+        drainCompletions()
+    }
+
+    /// `timeout` as a kernel timespec. Negative means now; the seconds are
+    /// clamped to a billion (31 years) because converting a larger Double
+    /// (or infinity) to Int64 traps, and no timer is that far.
+    static func timespec(_ timeout: Double) -> __kernel_timespec {
+        let bounded = min(max(timeout, 0), 1e9)
+        let seconds = bounded.rounded(.down)
+        return __kernel_timespec(tv_sec: Int64(seconds), tv_nsec: Int64((bounded - seconds) * 1e9))
+    }
+
+    /// Runs the completions of every CQE in the ring, batch by batch. Each
+    /// batch is copied out and the CQ advanced before any completion runs,
+    /// so completions may submit (and even fill the SQ) freely.
+    private func drainCompletions() {
+        let capacity = UInt32(Self.batchSize)
+        while true {
+            let count = io_uring_peek_batch_cqe(&ring, cqePointers, capacity)
+            guard count > 0 else { return }
+            for index in 0..<Int(count) {
+                guard let cqe = cqePointers[index] else { continue }
+                batch.append((cqe.pointee.user_data, cqe.pointee.res, cqe.pointee.flags))
+            }
+            io_uring_cq_advance(&ring, count)
+            for (token, result, flags) in batch {
+                complete(token, result: result, flags: flags)
+            }
+            batch.removeAll(keepingCapacity: true)
+            if count < capacity { return }
+        }
+    }
+
+    /// Runs the completion of `token`; after its final CQE drops the
+    /// record and, if the descriptor waits to be closed and this was its
+    /// last operation, closes it.
+    private func complete(_ token: UInt64, result: Int32, flags: UInt32) {
+        guard token != 0, let operation = operations[token] else { return }
+        let isFinal = flags & IORING_CQE_F_MORE == 0
+        if isFinal {
+            operations[token] = nil
+            forget(token, of: operation.descriptor)
+        }
+        operation.completion(result, flags)
+        if isFinal { closeIfIdle(operation.descriptor) }
+    }
+
+    private func forget(_ token: UInt64, of fd: Int32) {
+        guard fd >= 0, var tokens = tokensByDescriptor[fd] else { return }
+        tokens.removeAll { $0 == token }
+        tokensByDescriptor[fd] = tokens.isEmpty ? nil : tokens
+    }
+
+    private func closeIfIdle(_ fd: Int32) {
+        guard fd >= 0, tokensByDescriptor[fd] == nil, closingDescriptors.remove(fd) != nil else { return }
+        Descriptors.close(fd)
+    }
+
+    // MARK: The waker
+
+    /// Polls the waker's eventfd with a multishot `POLL_ADD`: each wake
+    /// produces a CQE (which ends the wait), the eventfd is drained and
+    /// the poll re-armed if the kernel ended it.
+    private func armWaker() {
+        let fd = waker.fileDescriptor
+        submit({ sqe in io_uring_prep_poll_multishot(sqe, fd, UInt32(POLLIN)) }) { [unowned self] _, flags in
+            guard !closed else { return }
+            waker.drain()
+            if flags & IORING_CQE_F_MORE == 0 { armWaker() }
+        }
+    }
+
+    // MARK: Closing
+
+    /// Closes the ring (the kernel cancels what is in flight), the
+    /// descriptors waiting for their operations, and the waker. Called
+    /// once, when the reactor is done; idempotent.
+    package func close() {
+        guard !closed else { return }
+        closed = true
+        closeStreams()
+        io_uring_queue_exit(&ring)
+        for fd in closingDescriptors { Descriptors.close(fd) }
+        closingDescriptors.removeAll()
+        operations.removeAll()
+        tokensByDescriptor.removeAll()
+        cqePointers.deallocate()
+        waker.close()
+    }
+}
+
+/// An operation armed for a descriptor: its token (to cancel it) and the
+/// serial its completion checks (see ``URingEngine/nextSerial()``).
+struct ArmedOperation {
+    /// The operation's token.
+    let token: UInt64
+    /// The serial its completion captured.
+    let serial: UInt64
+}
+
+/// One accept in progress: its handler, the serial of this
+/// ``URingEngine/accept(_:handler:)`` and the armed operation.
+struct AcceptState {
+    /// Distinguishes this accept from a later one on the same descriptor.
+    let serial: UInt64
+    /// Receives every accepted connection or error.
+    let handler: (AcceptResult) -> Void
+    /// The armed operation (multishot accept or poll), 0 while none is.
+    var token: UInt64
+}
