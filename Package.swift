@@ -132,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TorsionLibeventTests",
-            dependencies: ["TorsionLibevent", "TorsionEngine", "ReactorTestSupport"]
+            dependencies: ["TorsionLibevent", "TorsionEngine", "CLibevent", "ReactorTestSupport"]
         ),
         .testTarget(
             name: "ReactorConformanceTests",

@@ -55,6 +55,7 @@ package final class LibeventPoller: Poller {
     ///
     /// - Throws: ``LibeventUnavailable`` when libevent refuses.
     package init() throws(LibeventUnavailable) {
+        _ = Self.silenceLogging
         guard let config = event_config_new() else {
             throw LibeventUnavailable(reason: "event_config_new failed")
         }
@@ -74,6 +75,12 @@ package final class LibeventPoller: Poller {
         self.base = base
         self.timer = timer
     }
+
+    /// Keeps libevent from printing its own warnings to stderr (such as
+    /// "Epoll ADD on fd 12 failed" for a regular file): every failure it
+    /// would warn about reaches the caller as a thrown ``SystemError``
+    /// already. Set once per process, before the first event base.
+    private static let silenceLogging: Void = event_set_log_callback { _, _ in }
 
     /// Why the libevent backend cannot run in this process, or `nil` when
     /// it can: whether an event base can be created, checked once (the
@@ -172,7 +179,10 @@ package final class LibeventPoller: Poller {
         let flags: Int32
         if let timeout, timeout <= 0 {
             event_del(timer)
-            flags = EVLOOP_NONBLOCK
+            // NONBLOCK alone would not end the loop after running active
+            // callbacks: with a level-triggered fd that stays ready it
+            // polls again forever. ONCE ends it after one round.
+            flags = EVLOOP_ONCE | EVLOOP_NONBLOCK
         } else if let timeout {
             var limit = timeval.waitLimit(timeout)
             // Re-adding a pending timer reschedules it.
