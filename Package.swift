@@ -88,6 +88,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The loop comparison: load generator, runner and reports of
+        // `torsion bench`. Its load generator uses plain epoll of its own,
+        // never the backend under test.
+        .target(
+            name: "TorsionBench",
+            dependencies: ["TorsionPosix"]
+        ),
         .executableTarget(
             name: "torsion",
             dependencies: ["TorsionTool"]
@@ -144,6 +151,10 @@ let package = Package(
                 "TorsionTool", "Torsion", "TorsionPosix", "SeedExamples", "TorsionTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .testTarget(
+            name: "TorsionBenchTests",
+            dependencies: ["TorsionBench"]
         ),
         .testTarget(
             name: "TorsionTestingTests",
