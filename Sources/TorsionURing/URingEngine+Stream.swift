@@ -148,8 +148,9 @@ final class URingStream {
 /// where the iovecs point, until the final CQE), how far they are sent,
 /// and whom to tell.
 struct URingSend {
-    /// Everything to send; never mutated, so each array's storage stays put.
-    let buffers: [[UInt8]]
+    /// Everything to send; not mutated until the send finished (see
+    /// ``releaseBuffers()``), so each array's storage stays put.
+    private(set) var buffers: [[UInt8]]
     /// Descriptors still to pass; emptied once a send moved a byte (which
     /// carried them).
     var descriptors: [Int32]
@@ -171,6 +172,15 @@ struct URingSend {
 
     /// Whether every byte was sent.
     var isFinished: Bool { index == buffers.count }
+
+    /// Lets go of the arrays of a finished send, so the sender's batch is
+    /// uniquely referenced again when it hears of the completion and its
+    /// storage is reused rather than copied.
+    mutating func releaseBuffers() {
+        precondition(isFinished, "buffers released before the send finished")
+        buffers = []
+        index = 0
+    }
 
     /// Moves past `count` sent bytes.
     mutating func advance(by count: Int) {
@@ -432,6 +442,9 @@ extension URingEngine {
                 return submitSend(fd, stream)
             }
             stream.send = nil
+            // The sender's batch must be uniquely referenced again when it
+            // hears of the completion, so it can reuse the storage.
+            pending.releaseBuffers()
             return pending.completion(.sent(pending.total))
         }
         switch -result {

@@ -23,8 +23,9 @@ package final class StreamOperations {
 /// A send that could not finish at once: the buffers, how far they were
 /// written, and whom to tell when done.
 package struct PendingSend {
-    /// Everything the send was asked to write.
-    package let buffers: [[UInt8]]
+    /// Everything the send was asked to write; kept until the send
+    /// finished (see ``releaseBuffers()``).
+    package private(set) var buffers: [[UInt8]]
     /// Descriptors still to pass with the next bytes (SCM_RIGHTS); emptied
     /// once a call wrote at least one byte, which carried them.
     package var descriptors: [Int32]
@@ -36,6 +37,15 @@ package struct PendingSend {
     package var total = 0
     /// Called once with the outcome.
     package let completion: (SendResult) -> Void
+
+    /// Lets go of the arrays of a finished send, so the sender's batch is
+    /// uniquely referenced again when it hears of the completion and its
+    /// storage is reused rather than copied.
+    package mutating func releaseBuffers() {
+        precondition(index == buffers.count, "buffers released before the send finished")
+        buffers = []
+        index = 0
+    }
 }
 
 /// How a vectored write attempt ended.
@@ -143,7 +153,11 @@ extension ReadinessEngine {
             operations.pendingSend = nil
             try? updateStreamInterest(fd, operations)
             switch progress {
-            case .finished: pending.completion(.sent(pending.total))
+            case .finished:
+                // Let go of the buffers before the sender hears of it, so
+                // its batch is uniquely referenced again and reused.
+                pending.releaseBuffers()
+                pending.completion(.sent(pending.total))
             case .failed(let error): pending.completion(.failed(error))
             case .wouldBlock: break
             }

@@ -157,11 +157,15 @@ public class StreamConnection: HalfCloseableTransport {
     /// then does what an empty buffer allows.
     private func flush() {
         guard state == .connected || state == .disconnecting else { return }
-        while let batch = writeBuffer.takeBatch(maximumCount: maximumBuffersPerSend) {
+        while writeBuffer.takeBatch(maximumCount: maximumBuffersPerSend) {
             inFlightDescriptors = queuedDescriptors
             queuedDescriptors = []
+            // No local copy of the batch: when the send completes, the
+            // buffer's reference must be the only one, so acknowledging it
+            // keeps its storage instead of allocating anew.
             let result = reactor.engine.send(
-                fileDescriptor, buffers: batch, descriptors: inFlightDescriptors, completion: sendCompletion)
+                fileDescriptor, buffers: writeBuffer.inFlight, descriptors: inFlightDescriptors,
+                completion: sendCompletion)
             guard let result else { break }
             guard handleSendResult(result) else { return }
         }

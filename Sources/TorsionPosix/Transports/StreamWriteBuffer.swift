@@ -27,31 +27,38 @@ struct StreamWriteBuffer {
         bufferedBytes += data.count
     }
 
-    /// Takes the next batch (at most `maximumCount` arrays, in order) and
-    /// marks it in flight, or returns `nil` when nothing is queued or a
-    /// batch is already in flight.
-    mutating func takeBatch(maximumCount: Int) -> [[UInt8]]? {
-        guard !isSending, !queued.isEmpty else { return nil }
+    /// The batch the engine is sending, in order; kept here (not made per
+    /// send) so that its storage is reused: once the engine let go of it,
+    /// taking the next batch allocates nothing.
+    private(set) var inFlight: [[UInt8]] = []
+
+    /// Moves the next batch (at most `maximumCount` arrays, in order) to
+    /// ``inFlight`` and returns `true`, or returns `false` when nothing is
+    /// queued or a batch is already in flight.
+    mutating func takeBatch(maximumCount: Int) -> Bool {
+        guard !isSending, !queued.isEmpty else { return false }
         let count = min(maximumCount, queued.count)
-        var batch: [[UInt8]] = []
-        batch.reserveCapacity(count)
+        inFlight.removeAll(keepingCapacity: true)
         for _ in 0..<count {
             let data = queued.removeFirst()
             inFlightBytes += data.count
-            batch.append(data)
+            inFlight.append(data)
         }
-        return batch
+        return true
     }
 
-    /// The batch in flight was sent completely.
+    /// The batch in flight was sent completely: its arrays are released
+    /// (the capacity is kept for the next batch).
     mutating func acknowledgeBatch() {
         bufferedBytes -= inFlightBytes
         inFlightBytes = 0
+        inFlight.removeAll(keepingCapacity: true)
     }
 
     /// Drops everything, in flight or queued (the connection is gone).
     mutating func removeAll() {
         queued.removeAll()
+        inFlight.removeAll()
         inFlightBytes = 0
         bufferedBytes = 0
     }
