@@ -33,7 +33,7 @@ package final class BufferRing {
     /// The buffers, back to back: buffer `id` starts at `id * bufferSize`.
     private let storage: UnsafeMutableRawPointer
     /// Whether each buffer is out of the ring (lent to a completion).
-    private var lent: [Bool]
+    @exclusivity(unchecked) private var lent: [Bool]
     /// Set from registration until ``unregister(from:)``: while the kernel
     /// knows the memory it must not be freed.
     private var registered = false

@@ -30,9 +30,9 @@ import TorsionEngine
 package final class URingStreams {
     /// Receives and sends by descriptor, from the first operation until
     /// the descriptor is unwatched.
-    var byDescriptor: [Int32: URingStream] = [:]
+    @exclusivity(unchecked) var byDescriptor = FileDescriptorMap<URingStream>()
     /// The engine's provided buffer ring, once a receive needed it.
-    var buffers: BufferRing?
+    @exclusivity(unchecked) var buffers: BufferRing?
 
     /// Buffers in the ring. The engine copies each chunk out and returns
     /// its buffer before the next CQE is looked at, so buffers are only
@@ -71,18 +71,18 @@ final class URingStream {
 
     /// Set while the transport receives (between ``URingEngine/receive(_:handler:)``
     /// and ``URingEngine/cancelReceive(_:)`` or a final result).
-    var handler: ((ReceiveResult) -> Void)?
+    @exclusivity(unchecked) var handler: ((ReceiveResult) -> Void)?
     /// The armed multishot receive, until its final CQE: while set, no
     /// second receive is armed (the two would interleave bytes).
-    var receiveToken: UInt64?
+    @exclusivity(unchecked) var receiveToken: UInt64?
     /// Whether the armed receive was asked to cancel (once is enough).
-    var cancelRequested = false
+    @exclusivity(unchecked) var cancelRequested = false
     /// Results that completed after the transport stopped receiving (CQEs
     /// already reaped, or completed before the cancellation reached the
     /// kernel), delivered in order when it receives again. Bounded by what
     /// the kernel read before the cancellation: at most one socket
     /// buffer's worth.
-    var parked: [ReceiveResult] = []
+    @exclusivity(unchecked) var parked: [ReceiveResult] = []
     /// Whether a NOP is on its way to deliver ``parked`` from `wait`.
     var parkedDeliveryScheduled = false
 
@@ -91,15 +91,15 @@ final class URingStream {
     /// The send in flight, if any: one per descriptor. Left in place when
     /// the stream is forgotten, so the arrays an in-flight SENDMSG reads
     /// live until its final CQE (whose completion keeps this stream).
-    var send: URingSend?
+    @exclusivity(unchecked) var send: URingSend?
     /// The completion of every SENDMSG of this stream, made once so a send
     /// allocates no closure; reset when the stream is forgotten (it holds
     /// the stream). Not an Optional on purpose: a closure taken out of an
     /// Optional and stored back is wrapped in one more reabstraction thunk
     /// each time, a chain that grows with every send.
-    var sendCompletion: (_ result: Int32, _ flags: UInt32) -> Void = { _, _ in }
+    @exclusivity(unchecked) var sendCompletion: (_ result: Int32, _ flags: UInt32) -> Void = { _, _ in }
     /// Whether ``sendCompletion`` is the real one yet.
-    var hasSendCompletion = false
+    @exclusivity(unchecked) var hasSendCompletion = false
     /// The message header of the send in flight; the kernel reads it (and
     /// ``vectors``) while the SQE is processed, so both live as long as
     /// this stream and are reused by the next send.
@@ -478,7 +478,7 @@ extension URingEngine {
     /// receive can pick a buffer from memory about to be freed (called by
     /// ``close()``).
     func closeStreams() {
-        for fd in Array(streams.byDescriptor.keys) { forgetStream(fd) }
+        for (fd, _) in streams.byDescriptor.entries { forgetStream(fd) }
         streams.buffers?.unregister(from: &ring)
         streams.buffers = nil
     }

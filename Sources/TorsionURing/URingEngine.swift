@@ -24,7 +24,7 @@ package final class URingEngine {
     // MARK: Loop thread only
 
     /// The ring. Exposed for registrations (provided buffer rings).
-    package var ring = io_uring()
+    @exclusivity(unchecked) package var ring = io_uring()
     /// How the ring was set up (which task-running mode the kernel took).
     package let setup: URingSetup
 
@@ -37,25 +37,25 @@ package final class URingEngine {
     }
 
     /// Operations in flight, by token.
-    private var operations: [UInt64: Operation] = [:]
+    @exclusivity(unchecked) private var operations: [UInt64: Operation] = [:]
     /// Tokens of the operations in flight on each descriptor; usually one
     /// to three (a receive, a send, a watch), so an array is cheapest. Held
     /// in a class so that adding and removing a token mutates the array in
     /// place: through the dictionary's subscript, removing one copied the
     /// array, an allocation per completed send.
-    private var tokensByDescriptor: [Int32: InFlightTokens] = [:]
+    @exclusivity(unchecked) private var tokensByDescriptor = FileDescriptorMap<InFlightTokens>()
     /// Descriptors ``closeDescriptor(_:)`` was asked to close while
     /// operations on them were still in flight.
-    private var closingDescriptors: Set<Int32> = []
+    @exclusivity(unchecked) private var closingDescriptors: Set<Int32> = []
     /// The next token; 0 is never used, it marks CQEs nobody waits for
     /// (those of cancellations).
-    private var nextToken: UInt64 = 1
+    @exclusivity(unchecked) private var nextToken: UInt64 = 1
     /// `false` while a ring created disabled (single issuer) has not been
     /// enabled by the loop's thread yet.
     private var enabled: Bool
     private var closed = false
     /// Reused between turns: the CQEs of one batch, copied out of the ring.
-    private var batch: [(token: UInt64, result: Int32, flags: UInt32)] = []
+    @exclusivity(unchecked) private var batch: [(token: UInt64, result: Int32, flags: UInt32)] = []
     /// Reused between turns: where `io_uring_peek_batch_cqe` puts pointers.
     private let cqePointers = UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>.allocate(
         capacity: URingEngine.batchSize)
@@ -63,7 +63,7 @@ package final class URingEngine {
     // MARK: Watch, accept, connect state (loop thread only)
 
     /// Descriptors watched through ``watch(_:interest:handler:)``.
-    var registry = DescriptorRegistry()
+    @exclusivity(unchecked) var registry = DescriptorRegistry()
     /// Each watched descriptor's armed poll, if one is armed.
     var armedPolls: [Int32: ArmedOperation] = [:]
     /// Accepts in progress, by listening descriptor.

@@ -10,7 +10,7 @@ open class Protocol {
     /// The transport this protocol writes to; set by ``makeConnection(_:)``.
     /// Holding it strongly is safe: the reactor releases the transport's
     /// reference to the protocol after ``connectionLost(reason:)``.
-    public var transport: (any Transport)?
+    @exclusivity(unchecked) public var transport: (any Transport)?
 
     /// `true` between ``makeConnection(_:)`` and ``connectionLost(reason:)``.
     public var connected = false

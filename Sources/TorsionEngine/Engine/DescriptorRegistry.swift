@@ -21,7 +21,7 @@ package struct DescriptorRegistry {
 
     // MARK: Loop thread only
 
-    private var registrations: [Int32: Registration] = [:]
+    private var registrations = FileDescriptorMap<Registration>()
     /// The generation the next new registration gets. Starts at 1 and skips
     /// 0 on wrap-around, so 0 can mark the engine's own waker.
     private var nextGeneration: UInt32 = 1

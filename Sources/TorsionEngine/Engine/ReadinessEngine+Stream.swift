@@ -6,9 +6,9 @@ import Glibc
 /// thread only.
 package final class StreamOperations {
     /// Set while receiving; called with each read.
-    package var receiveHandler: ((ReceiveResult) -> Void)?
+    @exclusivity(unchecked) package var receiveHandler: ((ReceiveResult) -> Void)?
     /// Set while a send waits for writability.
-    package var pendingSend: PendingSend?
+    @exclusivity(unchecked) package var pendingSend: PendingSend?
 
     /// The readiness the operations need: read while receiving, write
     /// while a send waits.

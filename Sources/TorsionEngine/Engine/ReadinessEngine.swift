@@ -14,16 +14,16 @@ package final class ReadinessEngine<P: Poller>: IOEngine {
 
     private let poller: P
     /// Read by the socket operations to notice a handler that cancelled.
-    private(set) var registry = DescriptorRegistry()
+    @exclusivity(unchecked) private(set) var registry = DescriptorRegistry()
     /// The `accept4` wrapper the accept operation calls; tests replace it
     /// to play the kernel (an `EMFILE` the process cannot produce safely
     /// while other tests run).
     package var acceptCall: (Int32) throws(SystemError) -> (descriptor: Int32, peer: SocketAddress)? = Socket.accept
     /// Reused between waits so a turn allocates nothing for its events.
-    private var events: [PollerEvent] = []
-    private var closed = false
+    @exclusivity(unchecked) private var events: [PollerEvent] = []
+    @exclusivity(unchecked) private var closed = false
     /// Receives and sends in progress, by fd (see ReadinessEngine+Stream).
-    package var streams: [Int32: StreamOperations] = [:]
+    @exclusivity(unchecked) package var streams = FileDescriptorMap<StreamOperations>()
     /// The loop-owned buffer every receive reads into before copying the
     /// bytes read into the array handed to its handler.
     package let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(

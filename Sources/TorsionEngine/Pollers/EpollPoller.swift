@@ -11,7 +11,7 @@ package final class EpollPoller: Poller {
     /// Reused buffer for `epoll_wait`; grows (doubling, up to
     /// ``maximumBatch``) when a wait fills it, so a busy loop needs fewer
     /// calls.
-    private var buffer: [epoll_event]
+    @exclusivity(unchecked) private var buffer: [epoll_event]
     /// Upper bound of ``buffer``: enough for a full batch without holding
     /// memory proportional to the number of descriptors (Twisted and NIO
     /// use a few hundred to a few thousand).

@@ -46,34 +46,34 @@ public class StreamConnection: HalfCloseableTransport {
     /// The other end's address.
     public let peer: any Address
 
-    private(set) var state = State.created
+    @exclusivity(unchecked) private(set) var state = State.created
     /// The protocol, until it heard `connectionLost`.
-    private var connectedProtocol: Protocol?
+    @exclusivity(unchecked) private var connectedProtocol: Protocol?
     /// The owner's bookkeeping, run once after `connectionLost`.
-    private var onLost: ((Failure) -> Void)?
+    @exclusivity(unchecked) private var onLost: ((Failure) -> Void)?
     /// Written bytes not yet taken by the kernel.
-    private var writeBuffer = StreamWriteBuffer()
+    @exclusivity(unchecked) private var writeBuffer = StreamWriteBuffer()
     /// The registered producer, with its kind and whether we paused it.
-    private var producer: (any Producer)?
-    private var producerIsStreaming = false
-    private var producerPaused = false
+    @exclusivity(unchecked) private var producer: (any Producer)?
+    @exclusivity(unchecked) private var producerIsStreaming = false
+    @exclusivity(unchecked) private var producerPaused = false
     /// Asks a pull producer for more on the next turn (never more than one).
-    private var pullRequest: DelayedCall?
+    @exclusivity(unchecked) private var pullRequest: DelayedCall?
     /// ``pauseProducing()`` stopped reading.
-    private var readingPaused = false
+    @exclusivity(unchecked) private var readingPaused = false
     /// The peer's end of file arrived (half-closeable protocols only).
-    private var readClosed = false
+    @exclusivity(unchecked) private var readClosed = false
     /// ``loseWriteConnection()`` was called: send FIN after the buffer.
-    private var writeCloseRequested = false
+    @exclusivity(unchecked) private var writeCloseRequested = false
     /// FIN was sent.
-    private var writeClosed = false
+    @exclusivity(unchecked) private var writeClosed = false
     /// Duplicates of descriptors to pass (SCM_RIGHTS) with the next bytes
     /// written, and those riding with the batch in flight; ours to close.
-    private var queuedDescriptors: [Int32] = []
-    private var inFlightDescriptors: [Int32] = []
+    @exclusivity(unchecked) private var queuedDescriptors: [Int32] = []
+    @exclusivity(unchecked) private var inFlightDescriptors: [Int32] = []
     /// The reason `connectionLost` will receive, while its delivery waits
     /// for the next turn, and the delayed call that delivers it.
-    private var pendingLoss: (reason: Failure, call: DelayedCall)?
+    @exclusivity(unchecked) private var pendingLoss: (reason: Failure, call: DelayedCall)?
 
     /// Wraps `descriptor`; ``Reactor/makeStreamConnection(descriptor:host:peer:)``
     /// is the way to make one.
@@ -121,7 +121,7 @@ public class StreamConnection: HalfCloseableTransport {
     }
 
     private func startReceiving() throws {
-        try reactor.engine.receive(fileDescriptor) { [weak self] result in self?.received(result) }
+        try reactor.engine.receive(fileDescriptor) { [unowned self] result in received(result) }
     }
 
     // MARK: Writing
@@ -174,7 +174,15 @@ public class StreamConnection: HalfCloseableTransport {
     }
 
     /// Made once, not per send: the hot path allocates no closure.
-    private lazy var sendCompletion: (SendResult) -> Void = { [weak self] result in self?.sendCompleted(result) }
+    ///
+    /// Every closure a connection hands out captures it `unowned`, never
+    /// `weak`: a weak reference gives the object a side table, and then
+    /// each retain and release of it takes the slow path (a visible share
+    /// of the CPU per message). It is safe because the reactor holds every
+    /// connection until `connectionLost` was delivered, and by then the
+    /// descriptor was closed, which drops the engine's closures, and the
+    /// connection's delayed calls were cancelled or ran.
+    private lazy var sendCompletion: (SendResult) -> Void = { [unowned self] result in sendCompleted(result) }
 
     private func sendCompleted(_ result: SendResult) {
         guard handleSendResult(result) else { return }
@@ -203,8 +211,7 @@ public class StreamConnection: HalfCloseableTransport {
         if producer != nil, !producerIsStreaming, pullRequest == nil {
             // On the next turn, not now: a producer that writes at once
             // would otherwise recurse through write and flush without end.
-            pullRequest = reactor.callLater(0) { [weak self] in
-                guard let self else { return }
+            pullRequest = reactor.callLater(0) { [unowned self] in
                 pullRequest = nil
                 (producer as? any PullProducer)?.resumeProducing()
             }
@@ -416,7 +423,7 @@ public class StreamConnection: HalfCloseableTransport {
         cancelPullRequest()
         reactor.closeDescriptor(fileDescriptor)
         if later {
-            let call = reactor.callLater(0) { [weak self] in self?.deliverLoss(reason) }
+            let call = reactor.callLater(0) { [unowned self] in deliverLoss(reason) }
             pendingLoss = (reason, call)
         } else {
             deliverLoss(reason)

@@ -38,7 +38,7 @@ struct StreamWriteBuffer {
     mutating func takeBatch(maximumCount: Int) -> Bool {
         guard !isSending, !queued.isEmpty else { return false }
         let count = min(maximumCount, queued.count)
-        inFlight.removeAll(keepingCapacity: true)
+        if !inFlight.isEmpty { inFlight.removeAll(keepingCapacity: true) }
         for _ in 0..<count {
             let data = queued.removeFirst()
             inFlightBytes += data.count
@@ -52,7 +52,13 @@ struct StreamWriteBuffer {
     mutating func acknowledgeBatch() {
         bufferedBytes -= inFlightBytes
         inFlightBytes = 0
-        inFlight.removeAll(keepingCapacity: true)
+        // The usual batch is one array, and removeLast is far cheaper than
+        // the general removeAll(keepingCapacity:).
+        if inFlight.count == 1 {
+            inFlight.removeLast()
+        } else {
+            inFlight.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Drops everything, in flight or queued (the connection is gone).
