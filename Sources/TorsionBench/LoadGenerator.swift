@@ -80,7 +80,15 @@ public enum LoadGenerator {
     public static func run(
         _ spec: LoadSpec, progress: ((LoadPhase, Double, Int) -> Void)? = nil
     ) throws(LoadError) -> LoadResult {
-        let run = try LoadRun(spec: spec, progress: progress)
+        try run(spec, drainTimeout: drainTimeout, progress: progress)
+    }
+
+    /// `run(_:progress:)` with another drain timeout, so tests of the
+    /// drain need not wait the full 3 s.
+    static func run(
+        _ spec: LoadSpec, drainTimeout: Double, progress: ((LoadPhase, Double, Int) -> Void)?
+    ) throws(LoadError) -> LoadResult {
+        let run = try LoadRun(spec: spec, drainTimeout: drainTimeout, progress: progress)
         defer { run.closeAll() }
         return try run.execute()
     }
@@ -96,6 +104,7 @@ final class LoadRun {
     }
 
     let spec: LoadSpec
+    let drainTimeout: Double
     let progress: ((LoadPhase, Double, Int) -> Void)?
     let mode: Mode
     let size: Int
@@ -121,8 +130,9 @@ final class LoadRun {
     var windowMessages = 0
     var windowBytes = 0
 
-    init(spec: LoadSpec, progress: ((LoadPhase, Double, Int) -> Void)?) throws(LoadError) {
+    init(spec: LoadSpec, drainTimeout: Double, progress: ((LoadPhase, Double, Int) -> Void)?) throws(LoadError) {
         self.spec = spec
+        self.drainTimeout = drainTimeout
         self.progress = progress
         let count: Int
         switch spec.workload {
@@ -247,7 +257,7 @@ final class LoadRun {
                     }
                     phase = .draining
                     sending = false
-                    deadline = now &+ nanoseconds(LoadGenerator.drainTimeout)
+                    deadline = now &+ nanoseconds(drainTimeout)
                     report(start, now)
                     continue
                 }

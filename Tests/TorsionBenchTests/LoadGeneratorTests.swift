@@ -58,6 +58,23 @@ struct LoadGeneratorTests {
         #expect(result.errors == 4)
     }
 
+    @Test("a server that echoes too many bytes fails every connection once")
+    func tooManyBytesCounted() throws {
+        let server = try TestEchoServer(.duplicate)
+        defer { server.stop() }
+        let result = try #require(try runWithWatchdog(spec(server.port, .echo(connections: 3, size: 64, pipeline: 1)))?.get())
+        #expect(result.errors == 3)
+    }
+
+    @Test("bytes still missing when the drain times out count once per connection")
+    func missingAfterDrain() throws {
+        let server = try TestEchoServer(.swallowAfter(640))
+        defer { server.stop() }
+        let outcome = runWithWatchdog(spec(server.port, .echo(connections: 3, size: 64, pipeline: 2)), drainTimeout: 0.1)
+        let result = try #require(try outcome?.get())
+        #expect(result.errors == 3)
+    }
+
     @Test("a refused port is a cannotConnect error naming the address")
     func refusedPort() throws {
         // A port that was just free: bind, read the port, close.

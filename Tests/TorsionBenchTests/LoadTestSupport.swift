@@ -15,6 +15,11 @@ final class TestEchoServer: @unchecked Sendable {
         case corrupt
         /// Echoes this many bytes per connection, then closes it.
         case closeAfter(Int)
+        /// Echoes every chunk twice: more bytes than were sent.
+        case duplicate
+        /// Echoes this many bytes per connection, then swallows the rest
+        /// and keeps the connection open.
+        case swallowAfter(Int)
         /// Never accepts: connects complete in the backlog, nothing echoes.
         case silent
     }
@@ -94,14 +99,21 @@ final class TestEchoServer: @unchecked Sendable {
                 var length = count
                 switch behaviour {
                 case .corrupt where clients[index].echoed == 0: buffer[0] ^= 0x40
-                case .closeAfter(let limit): length = min(count, max(0, limit - clients[index].echoed))
+                case .closeAfter(let limit), .swallowAfter(let limit):
+                    length = min(count, max(0, limit - clients[index].echoed))
                 default: break
                 }
-                var offset = 0
-                while offset < length {
-                    let written = buffer.withUnsafeBytes { send(fd, $0.baseAddress! + offset, length - offset, Int32(MSG_NOSIGNAL)) }
-                    if written <= 0 { break }
-                    offset += written
+                let copies: Int
+                if case .duplicate = behaviour { copies = 2 } else { copies = 1 }
+                for _ in 0..<copies {
+                    var offset = 0
+                    while offset < length {
+                        let written = buffer.withUnsafeBytes {
+                            send(fd, $0.baseAddress! + offset, length - offset, Int32(MSG_NOSIGNAL))
+                        }
+                        if written <= 0 { break }
+                        offset += written
+                    }
                 }
                 clients[index].echoed += length
                 if case .closeAfter(let limit) = behaviour, clients[index].echoed >= limit { closed.append(index) }
@@ -118,12 +130,12 @@ final class TestEchoServer: @unchecked Sendable {
 /// issue) if it has not returned within `limit` seconds, so a hang fails
 /// the test instead of stalling the suite.
 func runWithWatchdog(
-    _ spec: LoadSpec, limit: Double = 30, progress: (@Sendable (LoadPhase, Double, Int) -> Void)? = nil
+    _ spec: LoadSpec, limit: Double = 30, drainTimeout: Double = LoadGenerator.drainTimeout, progress: (@Sendable (LoadPhase, Double, Int) -> Void)? = nil
 ) -> Result<LoadResult, LoadError>? {
     let done = DispatchSemaphore(value: 0)
     let box = ResultBox()
     Thread {
-        box.value = Result { () throws(LoadError) -> LoadResult in try LoadGenerator.run(spec, progress: progress) }
+        box.value = Result { () throws(LoadError) -> LoadResult in try LoadGenerator.run(spec, drainTimeout: drainTimeout, progress: progress) }
         done.signal()
     }.start()
     guard done.wait(timeout: .now() + limit) == .success else {
