@@ -10,8 +10,9 @@ import TorsionEngine
 //   is copied into the one array the protocol gets (the only allocation
 //   per message) and its buffer goes back to the ring.
 // - Sending is `IORING_OP_SENDMSG` straight from the transport's arrays
-//   (vectored, `MSG_NOSIGNAL`, SCM_RIGHTS when descriptors travel), one per
-//   descriptor in flight, resubmitted for the rest after a short send.
+//   (vectored, `MSG_NOSIGNAL`, SCM_RIGHTS when descriptors travel), or
+//   `IORING_OP_SEND` for the usual single array with no descriptors, one
+//   per descriptor in flight, resubmitted for the rest after a short send.
 //
 // Deliberately not used:
 // - `SEND_ZC`: a zero-copy send posts a second, notification CQE and pins
@@ -388,8 +389,9 @@ extension URingEngine {
     }
 
     /// Submits one SENDMSG for what is left of `pending` (up to
-    /// ``maximumBuffersPerSend`` buffers), with MSG_NOSIGNAL: a peer that
-    /// went away is an EPIPE result, not a SIGPIPE that kills the process.
+    /// ``maximumBuffersPerSend`` buffers), or a SEND when that is a single
+    /// buffer with no descriptors, with MSG_NOSIGNAL: a peer that went away
+    /// is an EPIPE result, not a SIGPIPE that kills the process.
     private func submitSend(_ fd: Int32, _ stream: URingStream) {
         guard let pending = stream.send else { return }
         let count = min(pending.buffers.count - pending.index, maximumBuffersPerSend)
@@ -408,6 +410,19 @@ extension URingEngine {
             }
             vectors[position] = iovec(iov_base: base, iov_len: buffer.count - skip)
         }
+        if !stream.hasSendCompletion {
+            stream.hasSendCompletion = true
+            stream.sendCompletion = { [unowned self] result, _ in sendCompleted(fd, stream, result: result) }
+        }
+        if count == 1, pending.descriptors.isEmpty {
+            // One buffer and nothing to pass: a SEND, which spares the
+            // kernel importing a msghdr and iovec array per message.
+            let buffer = vectors[0]
+            submit(
+                { sqe in io_uring_prep_send(sqe, fd, buffer.iov_base, buffer.iov_len, Int32(MSG_NOSIGNAL)) },
+                completion: stream.sendCompletion)
+            return
+        }
         var message = msghdr()
         message.msg_iov = vectors
         message.msg_iovlen = count
@@ -417,10 +432,6 @@ extension URingEngine {
         }
         stream.message.pointee = message
         let header = stream.message
-        if !stream.hasSendCompletion {
-            stream.hasSendCompletion = true
-            stream.sendCompletion = { [unowned self] result, _ in sendCompleted(fd, stream, result: result) }
-        }
         submit(
             { sqe in io_uring_prep_sendmsg(sqe, fd, header, UInt32(MSG_NOSIGNAL)) },
             completion: stream.sendCompletion)

@@ -30,7 +30,7 @@ package enum URingProbe {
         (Int(IORING_OP_NOP.rawValue), "NOP"), (Int(IORING_OP_POLL_ADD.rawValue), "POLL_ADD"),
         (Int(IORING_OP_ASYNC_CANCEL.rawValue), "ASYNC_CANCEL"), (Int(IORING_OP_ACCEPT.rawValue), "ACCEPT"),
         (Int(IORING_OP_CONNECT.rawValue), "CONNECT"), (Int(IORING_OP_RECV.rawValue), "RECV"),
-        (Int(IORING_OP_SENDMSG.rawValue), "SENDMSG"),
+        (Int(IORING_OP_SEND.rawValue), "SEND"), (Int(IORING_OP_SENDMSG.rawValue), "SENDMSG"),
     ]
 
     /// The oldest kernel the engine runs on: Linux 6.0 brought multishot

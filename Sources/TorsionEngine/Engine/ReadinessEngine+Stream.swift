@@ -240,12 +240,23 @@ extension ReadinessEngine {
 
     /// One `sendmsg` of `count` buffers starting at `start` (the first
     /// without its first `skip` bytes), with `descriptors` as SCM_RIGHTS
-    /// when there are any. Returns the call's result and errno.
+    /// when there are any; a plain `send` for a single buffer with no
+    /// descriptors. Returns the call's result and errno.
     private func sendChunk(
         _ fd: Int32, _ buffers: [[UInt8]], from start: Int, count: Int, skipping skip: Int,
         descriptors: [Int32]
     ) -> (Int, Int32) {
-        withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
+        if count == 1, descriptors.isEmpty {
+            // The common case, one array and nothing to pass: send(2) takes
+            // one buffer without the kernel importing a msghdr and iovec
+            // array, which makes it measurably cheaper per message than
+            // sendmsg(2), with the same MSG_NOSIGNAL.
+            return buffers[start].withUnsafeBytes { bytes in
+                let result = Glibc.send(fd, bytes.baseAddress.map { $0 + skip }, bytes.count - skip, Int32(MSG_NOSIGNAL))
+                return (result, result < 0 ? errno : 0)
+            }
+        }
+        return withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
             // Each array's bytes are only valid inside its withUnsafeBytes,
             // so the calls nest: the innermost one makes the system call
             // while every buffer is pinned. The depth is at most
