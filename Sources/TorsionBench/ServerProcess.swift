@@ -69,8 +69,9 @@ public struct ProcessLauncher: ServerLauncher {
         case .peer(let command):
             arguments = ["/bin/sh", "-c", BenchServer.peerCommand(command, port: port)]
         }
-        let process = try ServerProcess.spawn(name: server.name, arguments: arguments, port: port)
-        ActiveServers.shared.add(process)
+        let process = try ActiveServers.shared.register {
+            () throws(ServerStartError) in try ServerProcess.spawn(name: server.name, arguments: arguments, port: port)
+        }
         if let cpu { process.pin(to: cpu) }
         do {
             try process.waitUntilListening(timeout: startTimeout)
@@ -242,14 +243,37 @@ final class ServerProcess: RunningServer {
 /// them. Any thread.
 final class ActiveServers: Sendable {
     static let shared = ActiveServers()
-    private let servers = Mutex<[ObjectIdentifier: ServerProcess]>([:])
 
-    func add(_ server: ServerProcess) { servers.withLock { $0[ObjectIdentifier(server)] = server } }
-    func remove(_ server: ServerProcess) { servers.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(server)) } }
+    private struct State {
+        var servers: [ObjectIdentifier: ServerProcess] = [:]
+        /// Set by ``stopAll()``: the process is exiting, nothing more starts.
+        var closed = false
+    }
+    private let state = Mutex(State())
 
-    /// Stops every running server; returns their names.
+    /// Spawns a server with `spawn` and records it, under the lock that
+    /// ``stopAll()`` takes: a signal arriving mid-spawn cannot miss the
+    /// new child, and none starts after the servers were stopped.
+    func register(
+        _ spawn: () throws(ServerStartError) -> ServerProcess
+    ) throws(ServerStartError) -> ServerProcess {
+        try state.withLock { (state) throws(ServerStartError) -> ServerProcess in
+            guard !state.closed else { throw ServerStartError("the run was interrupted") }
+            let server = try spawn()
+            state.servers[ObjectIdentifier(server)] = server
+            return server
+        }
+    }
+
+    func remove(_ server: ServerProcess) { state.withLock { _ = $0.servers.removeValue(forKey: ObjectIdentifier(server)) } }
+
+    /// Stops every running server and refuses new ones; returns the
+    /// names of those it stopped.
     func stopAll() -> [String] {
-        let running = servers.withLock { Array($0.values) }
+        let running = state.withLock { state in
+            state.closed = true
+            return Array(state.servers.values)
+        }
         for server in running { server.stop() }
         return running.map(\.name)
     }
