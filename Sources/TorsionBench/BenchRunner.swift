@@ -10,17 +10,6 @@ public protocol LoadDriver: Sendable {
     func run(_ spec: LoadSpec, progress: @escaping (LoadPhase, Double, Int) -> Void) throws -> LoadResult
 }
 
-/// The real driver: ``LoadGenerator``, in-process on the calling thread.
-public struct GeneratorDriver: LoadDriver {
-    /// Makes the driver.
-    public init() {}
-
-    /// ``LoadGenerator/run(_:progress:)``.
-    public func run(_ spec: LoadSpec, progress: @escaping (LoadPhase, Double, Int) -> Void) throws -> LoadResult {
-        try LoadGenerator.run(spec, progress: progress)
-    }
-}
-
 /// One server × workload × round: what the load generator measured, or
 /// why there is nothing.
 public struct RunRecord: Sendable, Equatable, Codable {
