@@ -90,12 +90,17 @@ struct BenchProcessTests {
         #expect(childProcesses(of: bench.process.processIdentifier).isEmpty)
     }
 
-    @Test("the launcher starts a Torsion server in its own group, and stop reaps it")
+    @Test("the launcher starts a Torsion server in its own group, pinned to the server CPU, and stop reaps it")
     func launchAndStop() throws {
-        let launcher = ProcessLauncher(torsionPath: try torsionExecutable().path, cpu: nil, startTimeout: 30)
+        let cpu = onlineCPUCount() >= 2 ? 1 : nil
+        let launcher = ProcessLauncher(torsionPath: try torsionExecutable().path, cpu: cpu, startTimeout: 30)
         let server = try launcher.launch(.torsion(.poll))
         let pid = try #require(server.pid)
         #expect(processGroup(pid) == [pid])
+        if let cpu {
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            #expect(status.contains("Cpus_allowed_list:\t\(cpu)\n"), "not pinned to CPU \(cpu)")
+        }
         server.stop()
         server.stop()  // idempotent
         #expect(!FileManager.default.fileExists(atPath: "/proc/\(pid)"), "not reaped")
