@@ -180,7 +180,7 @@ final class ServerProcess: RunningServer {
             var status: Int32 = 0
             if waitpid(leader, &status, WNOHANG) == leader {
                 reaped.withLock { $0 = true }
-                kill(-leader, SIGKILL)  // whatever it started and left behind
+                killRemainingGroup()
                 ActiveServers.shared.remove(self)
                 throw ServerStartError(
                     "server \"\(name)\" \(exitDescription(status)) before listening on 127.0.0.1:\(port)"
@@ -193,8 +193,7 @@ final class ServerProcess: RunningServer {
                         + stderrSuffix())
             }
             // Poll every 10 ms: a server starts in tens of milliseconds.
-            var pause = timespec(tv_sec: 0, tv_nsec: 10_000_000)
-            nanosleep(&pause, nil)
+            pause(milliseconds: 10)
         }
     }
 
@@ -214,13 +213,24 @@ final class ServerProcess: RunningServer {
                     while waitpid(leader, &status, 0) < 0 && errno == EINTR {}
                     break
                 }
-                var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
-                nanosleep(&pause, nil)
+                pause(milliseconds: 5)
             }
-            kill(-leader, SIGKILL)
             reaped = true
+            killRemainingGroup()
         }
         ActiveServers.shared.remove(self)
+    }
+
+    /// SIGKILL to whatever is left of the group after the leader was
+    /// reaped, then a wait (at most a second) until it is gone: a signal
+    /// is delivered asynchronously, and no server process may outlive
+    /// ``stop()``.
+    private func killRemainingGroup() {
+        kill(-leader, SIGKILL)
+        let deadline = monotonicSeconds() + 1
+        while !liveGroupMembers(leader).isEmpty && monotonicSeconds() < deadline {
+            pause(milliseconds: 2)
+        }
     }
 
     /// The last lines of the server's standard error, as `; its stderr
@@ -287,6 +297,11 @@ func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+func pause(milliseconds: Int) {
+    var interval = timespec(tv_sec: 0, tv_nsec: milliseconds * 1_000_000)
+    nanosleep(&interval, nil)
 }
 
 func formatSeconds(_ seconds: Double) -> String {
@@ -381,6 +396,11 @@ func processGroupMembers(_ group: pid_t) -> [pid_t] {
         guard let fields = processStatFields(pid), fields.count > 2 else { return false }
         return pid_t(fields[2]) == group
     }
+}
+
+/// The members of group `group` that are not zombies.
+func liveGroupMembers(_ group: pid_t) -> [pid_t] {
+    processGroupMembers(group).filter { processStatFields($0)?.first != "Z" }
 }
 
 /// The processes whose parent is `parent`.
