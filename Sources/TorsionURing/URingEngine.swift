@@ -39,8 +39,11 @@ package final class URingEngine {
     /// Operations in flight, by token.
     private var operations: [UInt64: Operation] = [:]
     /// Tokens of the operations in flight on each descriptor; usually one
-    /// to three (a receive, a send, a watch), so an array is cheapest.
-    private var tokensByDescriptor: [Int32: [UInt64]] = [:]
+    /// to three (a receive, a send, a watch), so an array is cheapest. Held
+    /// in a class so that adding and removing a token mutates the array in
+    /// place: through the dictionary's subscript, removing one copied the
+    /// array, an allocation per completed send.
+    private var tokensByDescriptor: [Int32: InFlightTokens] = [:]
     /// Descriptors ``closeDescriptor(_:)`` was asked to close while
     /// operations on them were still in flight.
     private var closingDescriptors: Set<Int32> = []
@@ -138,7 +141,13 @@ package final class URingEngine {
         io_uring_sqe_set_data64(sqe, token)
         let descriptor = sqe.pointee.fd
         operations[token] = Operation(descriptor: descriptor, completion: completion)
-        if descriptor >= 0 { tokensByDescriptor[descriptor, default: []].append(token) }
+        if descriptor >= 0 {
+            if let tokens = tokensByDescriptor[descriptor] {
+                tokens.list.append(token)
+            } else {
+                tokensByDescriptor[descriptor] = InFlightTokens(token)
+            }
+        }
         return token
     }
 
@@ -194,7 +203,7 @@ package final class URingEngine {
 
     /// Number of operations in flight on `fd`.
     package func operationsInFlight(on fd: Int32) -> Int {
-        tokensByDescriptor[fd]?.count ?? 0
+        tokensByDescriptor[fd]?.list.count ?? 0
     }
 
     /// An SQE to fill. When the SQ is full, what is queued is submitted
@@ -240,7 +249,7 @@ package final class URingEngine {
         forgetStream(fd)
         accepts[fd] = nil
         connects[fd] = nil
-        for token in tokensByDescriptor[fd] ?? [] { cancel(token) }
+        for token in tokensByDescriptor[fd]?.list ?? [] { cancel(token) }
     }
 
     /// Unwatches `fd` and closes it once no operation on it is in flight:
@@ -334,9 +343,10 @@ package final class URingEngine {
     }
 
     private func forget(_ token: UInt64, of fd: Int32) {
-        guard fd >= 0, var tokens = tokensByDescriptor[fd] else { return }
-        tokens.removeAll { $0 == token }
-        tokensByDescriptor[fd] = tokens.isEmpty ? nil : tokens
+        guard fd >= 0 else { return }
+        guard let tokens = tokensByDescriptor[fd], let index = tokens.list.firstIndex(of: token) else { return }
+        tokens.list.remove(at: index)
+        if tokens.list.isEmpty { tokensByDescriptor[fd] = nil }
     }
 
     private func closeIfIdle(_ fd: Int32) {
@@ -375,6 +385,13 @@ package final class URingEngine {
         cqePointers.deallocate()
         waker.close()
     }
+}
+
+/// The tokens in flight on one descriptor (see `tokensByDescriptor`).
+private final class InFlightTokens {
+    var list: [UInt64]
+
+    init(_ token: UInt64) { list = [token] }
 }
 
 /// An operation armed for a descriptor: its token (to cancel it) and the

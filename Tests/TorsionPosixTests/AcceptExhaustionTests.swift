@@ -71,7 +71,9 @@ struct AcceptExhaustionTests {
         let reactor = try Reactor(backend: backend)
         let factory = LifecycleFactory()
         let port = try #require(try reactor.listenTCP(0, factory: factory, interface: "127.0.0.1") as? StreamPort)
-        port.acceptBackoff = 0.01
+        // Long enough that no loaded machine lets it expire during the
+        // checks below; the test then brings the resumption forward.
+        port.acceptBackoff = 3600
         let table = DescriptorTable(reserveFreesSlot: false)
         try table.install(on: reactor)
         let client = try rawClient(to: .ipv4(try #require(port.host as? IPv4Address)))
@@ -85,6 +87,9 @@ struct AcceptExhaustionTests {
         #expect(reactor.engine.watchedCount == 0)
 
         table.exhausted = false
+        let resumption = try #require(reactor.getDelayedCalls().first)
+        #expect(reactor.getDelayedCalls().count == 1)
+        try resumption.reset(0)
         try turn(reactor) { factory.built.count == 1 }
         #expect(port.hasReserve)
         port.stopListening()
