@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "TorsionTool",
             dependencies: [
-                "Torsion", "SeedExamples",
+                "Torsion", "SeedExamples", "TorsionBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -93,7 +93,7 @@ let package = Package(
         // never the backend under test.
         .target(
             name: "TorsionBench",
-            dependencies: ["TorsionPosix"]
+            dependencies: ["TorsionPosix", "CTorsionPosix"]
         ),
         .executableTarget(
             name: "torsion",
@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "TorsionToolTests",
             dependencies: [
-                "TorsionTool", "Torsion", "TorsionPosix", "SeedExamples", "TorsionTesting",
+                "TorsionTool", "Torsion", "TorsionBench", "TorsionPosix", "SeedExamples", "TorsionTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

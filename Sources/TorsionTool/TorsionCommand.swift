@@ -18,7 +18,7 @@ public struct TorsionCommand: ParsableCommand {
             from --reactor, else \(Backend.environmentVariable), else the best available.
             """,
         subcommands: [
-            BackendsCommand.self, EchoCommand.self, QOTDCommand.self, FingerCommand.self, ChatCommand.self,
+            BackendsCommand.self, BenchCommand.self, EchoCommand.self, QOTDCommand.self, FingerCommand.self, ChatCommand.self,
         ]
     )
 

@@ -95,7 +95,7 @@ struct ArgumentParsingTests {
         #expect(usageFailure([]) == nil, "parsing alone accepts an empty command line")
         let failure = try #require(runFailure([]))
         #expect(failure.exitCode != 0)
-        #expect(failure.message.contains("backends, echo, qotd, finger, chat"))
+        #expect(failure.message.contains("backends, bench, echo, qotd, finger, chat"))
     }
 
     @Test("a server command without --listen is a usage error")

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+@testable import TorsionBench
+
+/// A result of `messages` in one second, so its rate is `messages`/s.
+func result(_ messages: Int, errors: Int = 0, serverCPU: Double? = 0.5) -> LoadResult {
+    LoadResult(
+        messages: messages, bytes: messages * 64, seconds: 1, latency: LatencyPercentiles(p50: 100, p99: 200, p999: 300),
+        errors: errors, connections: 64, loadCPUSeconds: 0.25, serverCPUSeconds: serverCPU)
+}
+
+func record(_ round: Int, _ server: String, _ messages: Int?, workload: String = "echo") -> RunRecord {
+    RunRecord(
+        round: round, workload: workload, server: server, result: messages.map { result($0) },
+        error: messages == nil ? "server \"\(server)\" exited with status 1" : nil)
+}
+
+let echoWorkload = BenchWorkload(name: "echo", workload: .echo(connections: 64, size: 64, pipeline: 1))
+
+@Suite("torsion bench summaries and reports")
+struct BenchReportTests {
+    @Test("the median round is the middle rate, with the min and max of the rounds")
+    func medianOfOdd() {
+        let records = [record(1, "poll", 300), record(2, "poll", 100), record(3, "poll", 200), record(1, "epoll", 999)]
+        let summary = BenchSummary.summarize(workload: echoWorkload, server: "poll", records: records)
+        #expect(summary.median == result(200))
+        #expect(summary.minRate == 100 && summary.maxRate == 300)
+        #expect(summary.rounds == 3 && summary.failures.isEmpty)
+    }
+
+    @Test("with an even number of rounds the lower median is taken, a round that really happened")
+    func medianOfEven() {
+        let records = [record(1, "poll", 400), record(2, "poll", 100), record(3, "poll", 300), record(4, "poll", 200)]
+        #expect(BenchSummary.summarize(workload: echoWorkload, server: "poll", records: records).median == result(200))
+    }
+
+    @Test("failed rounds are left out of the median and listed; all failed means no median")
+    func failures() {
+        let some = BenchSummary.summarize(
+            workload: echoWorkload, server: "poll", records: [record(1, "poll", nil), record(2, "poll", 50)])
+        #expect(some.median == result(50) && some.rounds == 1)
+        #expect(some.failures == ["server \"poll\" exited with status 1"])
+        let none = BenchSummary.summarize(workload: echoWorkload, server: "poll", records: [record(1, "poll", nil)])
+        #expect(none.median == nil && none.minRate == nil && none.maxRate == nil)
+    }
+
+    @Test("the ratio to epoll divides by epoll's median on the same workload only")
+    func ratioToEpoll() throws {
+        var plan = try makePlan(backends: "epoll,poll", workloads: "echo,connect", rounds: 1)
+        plan.servers.append(.peer(name: "c", command: "x"))
+        let records = [
+            record(1, "epoll", 200), record(1, "poll", 100), record(1, "c", 300),
+            record(1, "epoll", 10, workload: "connect"), record(1, "poll", 30, workload: "connect"),
+            record(1, "c", nil, workload: "connect"),
+        ]
+        let summaries = BenchSummary.summarize(plan: plan, records: records)
+        #expect(summaries.map(\.server) == ["epoll", "poll", "c", "epoll", "poll", "c"])
+        #expect(summaries.map(\.ratioToEpoll) == [1, 0.5, 1.5, 1, 3, nil])
+    }
+
+    @Test("without epoll in the run there is no ratio")
+    func noEpoll() throws {
+        let plan = try makePlan(backends: "poll", workloads: "echo", rounds: 1)
+        let summaries = BenchSummary.summarize(plan: plan, records: [record(1, "poll", 100)])
+        #expect(summaries.map(\.ratioToEpoll) == [nil])
+    }
+
+    @Test("bench.json decodes back to the same report, raw rounds and summaries included")
+    func jsonRoundTrip() throws {
+        var plan = try makePlan(backends: "epoll", workloads: "echo", peers: ["q=\"quoted\" <cmd>"], rounds: 2)
+        plan.serverCPU = nil
+        let runs = [record(1, "epoll", 100), record(1, "q", nil), record(2, "epoll", 120), record(2, "q", 90)]
+        var report = BenchReport(plan: plan, machine: MachineInfo(cpus: 2, kernel: "6.1.0", architecture: "x86_64"), runs: runs)
+        report.runs[0].result?.serverCPUSeconds = nil
+        let decoded = try BenchReport.decode(try report.json())
+        #expect(decoded == report)
+        #expect(decoded.summaries.count == 2)
+        let object = try JSONSerialization.jsonObject(with: try report.json()) as? [String: Any]
+        #expect(Set(object?.keys.map { $0 } ?? []) == ["settings", "machine", "runs", "summaries"])
+    }
+
+    @Test("the machine is described by its CPU count and kernel release")
+    func machine() {
+        let machine = MachineInfo.current
+        #expect(machine.cpus >= 1)
+        #expect(!machine.kernel.isEmpty && !machine.architecture.isEmpty)
+    }
+
+    @Test("the table has a header, one row per server and workload, FAILED rows and the failure reasons")
+    func table() throws {
+        let plan = try makePlan(backends: "epoll,poll", workloads: "echo,connect", rounds: 1)
+        let runs = [
+            record(1, "epoll", 123_456), record(1, "poll", 61_728),
+            record(1, "epoll", 10, workload: "connect"), record(1, "poll", nil, workload: "connect"),
+        ]
+        let lines = BenchReport(plan: plan, machine: .current, runs: runs).table.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines[0] == "median of 1 round per server and workload")
+        #expect(lines[1].hasPrefix("workload") && lines[1].hasSuffix("vs epoll"))
+        let epollRow = try #require(lines.first { $0.hasPrefix("echo 64×64B") && $0.contains("epoll") })
+        #expect(epollRow.contains("123,456") && epollRow.contains("123,456..123,456") && epollRow.hasSuffix("1.00×"))
+        #expect(epollRow.contains(" 7.9 "))  // 123,456 × 64 B in one second
+        let pollRow = try #require(lines.first { $0.hasPrefix("echo 64×64B") && $0.split(separator: " ").contains("poll") })
+        #expect(pollRow.hasSuffix("0.50×"))
+        let failedRow = try #require(lines.first { $0.hasPrefix("connect 16") && $0.split(separator: " ").contains("poll") })
+        #expect(failedRow.contains("FAILED"))
+        #expect(lines.contains("poll connect: server \"poll\" exited with status 1"))
+        #expect(lines.contains(""))  // a blank line between workloads
+    }
+
+    @Test("numbers are grouped by thousands and fixed to the requested decimals")
+    func formatting() {
+        #expect(BenchTable.integer(0) == "0")
+        #expect(BenchTable.integer(999.6) == "1,000")
+        #expect(BenchTable.integer(1_234_567) == "1,234,567")
+        #expect(BenchTable.integer(.infinity) == "-")
+        #expect(BenchTable.fixed(2.345, 1) == "2.3")
+    }
+
+    @Test("write(to:) creates the directory with bench.json and one chart per workload")
+    func writeFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)/out").path
+        defer { try? FileManager.default.removeItem(atPath: (directory as NSString).deletingLastPathComponent) }
+        let plan = try makePlan(backends: "epoll", workloads: "echo,stream", rounds: 1)
+        let report = BenchReport(plan: plan, machine: .current, runs: [record(1, "epoll", 5), record(1, "epoll", 6, workload: "stream")])
+        let written = try report.write(to: directory)
+        #expect(written.map { ($0 as NSString).lastPathComponent } == ["bench.json", "bench-echo.svg", "bench-stream.svg"])
+        #expect(try BenchReport.decode(Data(contentsOf: URL(fileURLWithPath: written[0]))) == report)
+    }
+}
