@@ -63,6 +63,18 @@ func writeStandardError(_ text: String) {
 public enum BenchInterruption {
     /// Keeps the sources alive for the rest of the process.
     private static let sources = Mutex<[SignalSource]>([])
+    /// Set when a handler started: stopping the server makes the running
+    /// load fail, and that failure must not be reported (nor the process
+    /// exit 1) before the handler has exited with the signal's status.
+    private static let interrupted = Atomic<Bool>(false)
+
+    /// Blocks the calling thread for good once an interruption started, so
+    /// that its handler, which exits the process, has the last word. Returns
+    /// at once otherwise. Any thread.
+    public static func holdIfInterrupted() {
+        guard interrupted.load(ordering: .acquiring) else { return }
+        while true { pause() }
+    }
 
     /// A dispatch source is a thread-safe object; it only needs holding.
     private struct SignalSource: @unchecked Sendable {
@@ -79,6 +91,7 @@ public enum BenchInterruption {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
+                interrupted.store(true, ordering: .releasing)
                 let stopped = ActiveServers.shared.stopAll()
                 let name = number == SIGINT ? "SIGINT" : "SIGTERM"
                 progress.message(

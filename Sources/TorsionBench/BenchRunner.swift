@@ -106,6 +106,9 @@ public struct BenchRunner: Sendable {
             for workload in plan.workloads {
                 for server in plan.servers {
                     let record = measure(server, workload, round: round)
+                    // A failure caused by an interruption's stopping the
+                    // server is the handler's to report, not a failed run.
+                    BenchInterruption.holdIfInterrupted()
                     if let error = record.error {
                         progress.message("round \(round) \(workload.name) \(server.name): FAILED: \(error)")
                     }
