@@ -21,8 +21,8 @@ public struct SelectDescriptorLimitExceeded: Error, CustomStringConvertible, Equ
     }
 }
 
-/// The select(2) backend: the registrations are kept here and copied into
-/// fresh `fd_set` bitmaps on every wait. Refuses descriptors at or above
+/// The select(2) backend: the registrations are kept here, mirrored in
+/// two `fd_set` bitmaps that each wait copies. Refuses descriptors at or above
 /// `FD_SETSIZE` with ``SelectDescriptorLimitExceeded``. Loop thread only.
 package final class SelectPoller: Poller {
     /// The capacity of an `fd_set` in bits: Glibc's `FD_SETSIZE` (1024),
@@ -31,36 +31,48 @@ package final class SelectPoller: Poller {
     package static let descriptorLimit = Int32(MemoryLayout<fd_set>.size * 8)
 
     /// fd → generation and interest of the registration.
-    private var registrations: [Int32: (generation: UInt32, interest: PollerInterest)] = [:]
+    @exclusivity(unchecked) private var registrations = FileDescriptorMap<(generation: UInt32, interest: PollerInterest)>()
+    /// The sets select is given, kept up to date as registrations change,
+    /// so a wait copies them (a few hundred bytes) instead of rebuilding
+    /// them from every registration.
+    @exclusivity(unchecked) private var watchedForReading = fd_set()
+    @exclusivity(unchecked) private var watchedForWriting = fd_set()
+    /// The highest registered descriptor, or -1.
+    @exclusivity(unchecked) private var highest: Int32 = -1
 
-    /// Makes an empty poller; select(2) needs no descriptor of its own.
+    /// An empty poller.
     package init() {}
 
     package func register(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
         guard fd >= 0, fd < Self.descriptorLimit else {
             throw SelectDescriptorLimitExceeded(fileDescriptor: fd, limit: Self.descriptorLimit)
         }
-        registrations[fd] = (generation, interest)
+        record(fd, generation: generation, interest: interest)
     }
 
     package func modify(_ fd: Int32, generation: UInt32, interest: PollerInterest) throws {
-        registrations[fd] = (generation, interest)
+        record(fd, generation: generation, interest: interest)
     }
 
     package func unregister(_ fd: Int32) throws {
-        registrations[fd] = nil
+        guard registrations.removeValue(forKey: fd) != nil else { return }
+        Self.set(fd, false, in: &watchedForReading)
+        Self.set(fd, false, in: &watchedForWriting)
+        while highest >= 0, registrations[highest] == nil { highest -= 1 }
+    }
+
+    /// Stores a registration and mirrors its interest into the watched sets.
+    private func record(_ fd: Int32, generation: UInt32, interest: PollerInterest) {
+        registrations[fd] = (generation, interest)
+        Self.set(fd, interest.contains(.read), in: &watchedForReading)
+        Self.set(fd, interest.contains(.write), in: &watchedForWriting)
+        highest = max(highest, fd)
     }
 
     package func wait(timeout: Double?, into events: inout [PollerEvent]) throws {
         events.removeAll(keepingCapacity: true)
-        var readSet = fd_set()
-        var writeSet = fd_set()
-        var highest: Int32 = -1
-        for (fd, registration) in registrations {
-            if registration.interest.contains(.read) { Self.insert(fd, into: &readSet) }
-            if registration.interest.contains(.write) { Self.insert(fd, into: &writeSet) }
-            highest = max(highest, fd)
-        }
+        var readSet = watchedForReading
+        var writeSet = watchedForWriting
         var limit = timeval()
         let count: Int32
         if let timeout {
@@ -82,18 +94,33 @@ package final class SelectPoller: Poller {
             // unregistered. select cannot say which; find them, so the
             // engine drops them instead of the loop failing for good.
             guard code == EBADF else { throw SystemError(errno: code, call: "select") }
-            for (fd, registration) in registrations where !Descriptors.isOpen(fd) {
+            for (fd, registration) in registrations.entries where !Descriptors.isOpen(fd) {
                 events.append(PollerEvent(fileDescriptor: fd, generation: registration.generation, ready: .invalid))
             }
             return
         }
         guard count > 0 else { return }
-        for (fd, registration) in registrations {
-            var ready: PollerInterest = []
-            if Self.contains(fd, in: &readSet) { ready.insert(.read) }
-            if Self.contains(fd, in: &writeSet) { ready.insert(.write) }
-            if !ready.isEmpty {
-                events.append(PollerEvent(fileDescriptor: fd, generation: registration.generation, ready: ready))
+        // Word by word, skipping empty words: with many idle descriptors
+        // most words of the result sets are zero.
+        let words = Int(highest) / Int.bitWidth + 1
+        withUnsafeBytes(of: &readSet) { readBytes in
+            withUnsafeBytes(of: &writeSet) { writeBytes in
+                let reads = readBytes.bindMemory(to: UInt.self)
+                let writes = writeBytes.bindMemory(to: UInt.self)
+                for word in 0..<words {
+                    var bits = reads[word] | writes[word]
+                    while bits != 0 {
+                        let bit = bits.trailingZeroBitCount
+                        bits &= bits - 1
+                        let mask: UInt = 1 << bit
+                        let fd = Int32(word * Int.bitWidth + bit)
+                        guard let registration = registrations[fd] else { continue }
+                        var ready: PollerInterest = []
+                        if reads[word] & mask != 0 { ready.insert(.read) }
+                        if writes[word] & mask != 0 { ready.insert(.write) }
+                        events.append(PollerEvent(fileDescriptor: fd, generation: registration.generation, ready: ready))
+                    }
+                }
             }
         }
     }
@@ -108,16 +135,14 @@ package final class SelectPoller: Poller {
         return (Int(fd) / bitsPerWord, 1 << (Int(fd) % bitsPerWord))
     }
 
-    private static func insert(_ fd: Int32, into set: inout fd_set) {
+    /// Sets or clears `fd`'s bit (FD_SET / FD_CLR).
+    private static func set(_ fd: Int32, _ on: Bool, in set: inout fd_set) {
         precondition(fd >= 0 && fd < descriptorLimit, "fd \(fd) outside fd_set")
         let (word, mask) = position(fd)
         // SAFETY: fd is below the set's capacity (checked above), so `word` indexes inside it.
-        withUnsafeMutableBytes(of: &set) { $0.bindMemory(to: Int.self)[word] |= mask }
-    }
-
-    private static func contains(_ fd: Int32, in set: inout fd_set) -> Bool {
-        let (word, mask) = position(fd)
-        // SAFETY: only registered fds, all below the capacity, are looked up.
-        return withUnsafeMutableBytes(of: &set) { $0.bindMemory(to: Int.self)[word] & mask != 0 }
+        withUnsafeMutableBytes(of: &set) { bytes in
+            let words = bytes.bindMemory(to: Int.self)
+            words[word] = on ? words[word] | mask : words[word] & ~mask
+        }
     }
 }
