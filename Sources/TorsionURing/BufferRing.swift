@@ -36,11 +36,11 @@ package final class BufferRing {
     @exclusivity(unchecked) private var lent: [Bool]
     /// Set from registration until ``unregister(from:)``: while the kernel
     /// knows the memory it must not be freed.
-    private var registered = false
+    @exclusivity(unchecked) private var registered = false
 
     /// Buffers the kernel can pick from now; zero means the next receive
     /// completes with `ENOBUFS`.
-    package private(set) var availableCount: Int
+    @exclusivity(unchecked) package private(set) var availableCount: Int
 
     /// The most buffers one ring holds: the kernel refuses rings above
     /// 32768 entries (`io_register_pbuf_ring`), and ids are 16 bits.

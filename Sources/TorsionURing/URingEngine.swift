@@ -36,8 +36,56 @@ package final class URingEngine {
         let completion: (_ result: Int32, _ flags: UInt32) -> Void
     }
 
+    /// The operations in flight, by token, in reusable slots: a token is
+    /// its slot's index plus one in the low 32 bits and a submission count
+    /// in the high ones, so a lookup is an array index and a check, with no
+    /// hashing (a dictionary by token hashed twice per message), and a late
+    /// CQE of a finished operation never matches the slot's next owner.
+    private struct OperationTable {
+        private var slots: [(token: UInt64, operation: Operation)?] = []
+        private var freeSlots: [Int] = []
+        private var submissions: UInt64 = 0
+
+        /// Stores `operation` and returns its token, never 0 (0 marks CQEs
+        /// nobody waits for, those of cancellations).
+        mutating func insert(_ operation: Operation) -> UInt64 {
+            let index: Int
+            if let reused = freeSlots.popLast() {
+                index = reused
+            } else {
+                index = slots.count
+                slots.append(nil)
+            }
+            submissions &+= 1
+            let token = (submissions & 0xffff_ffff) << 32 | UInt64(index + 1)
+            slots[index] = (token, operation)
+            return token
+        }
+
+        /// The operation of `token`, if it is still in flight.
+        subscript(token: UInt64) -> Operation? {
+            let index = Int(token & 0xffff_ffff) - 1
+            guard index >= 0, index < slots.count, let slot = slots[index], slot.token == token else { return nil }
+            return slot.operation
+        }
+
+        /// Drops the operation of `token` and frees its slot.
+        mutating func remove(_ token: UInt64) {
+            let index = Int(token & 0xffff_ffff) - 1
+            guard index >= 0, index < slots.count, slots[index]?.token == token else { return }
+            slots[index] = nil
+            freeSlots.append(index)
+        }
+
+        /// Drops every operation.
+        mutating func removeAll() {
+            slots = []
+            freeSlots = []
+        }
+    }
+
     /// Operations in flight, by token.
-    @exclusivity(unchecked) private var operations: [UInt64: Operation] = [:]
+    @exclusivity(unchecked) private var operations = OperationTable()
     /// Tokens of the operations in flight on each descriptor; usually one
     /// to three (a receive, a send, a watch), so an array is cheapest. Held
     /// in a class so that adding and removing a token mutates the array in
@@ -47,13 +95,10 @@ package final class URingEngine {
     /// Descriptors ``closeDescriptor(_:)`` was asked to close while
     /// operations on them were still in flight.
     @exclusivity(unchecked) private var closingDescriptors: Set<Int32> = []
-    /// The next token; 0 is never used, it marks CQEs nobody waits for
-    /// (those of cancellations).
-    @exclusivity(unchecked) private var nextToken: UInt64 = 1
     /// `false` while a ring created disabled (single issuer) has not been
     /// enabled by the loop's thread yet.
-    private var enabled: Bool
-    private var closed = false
+    @exclusivity(unchecked) private var enabled: Bool
+    @exclusivity(unchecked) private var closed = false
     /// Reused between turns: the CQEs of one batch, copied out of the ring.
     @exclusivity(unchecked) private var batch: [(token: UInt64, result: Int32, flags: UInt32)] = []
     /// Reused between turns: where `io_uring_peek_batch_cqe` puts pointers.
@@ -65,13 +110,13 @@ package final class URingEngine {
     /// Descriptors watched through ``watch(_:interest:handler:)``.
     @exclusivity(unchecked) var registry = DescriptorRegistry()
     /// Each watched descriptor's armed poll, if one is armed.
-    var armedPolls: [Int32: ArmedOperation] = [:]
+    @exclusivity(unchecked) var armedPolls: [Int32: ArmedOperation] = [:]
     /// Accepts in progress, by listening descriptor.
-    var accepts: [Int32: AcceptState] = [:]
+    @exclusivity(unchecked) var accepts: [Int32: AcceptState] = [:]
     /// Connects in progress, by socket.
-    var connects: [Int32: ArmedOperation] = [:]
+    @exclusivity(unchecked) var connects: [Int32: ArmedOperation] = [:]
     /// The last serial handed out by ``nextSerial()``.
-    private var lastSerial: UInt64 = 0
+    @exclusivity(unchecked) private var lastSerial: UInt64 = 0
     /// The `accept4` wrapper used after a failed multishot accept (and
     /// for every accept once replaced; see ``acceptCall``).
     var acceptSystemCall: (Int32) throws(SystemError) -> (descriptor: Int32, peer: SocketAddress)? = Socket.accept
@@ -136,11 +181,9 @@ package final class URingEngine {
     ) -> UInt64 {
         let sqe = nextSQE()
         prepare(sqe)
-        let token = nextToken
-        nextToken = nextToken == .max ? 1 : nextToken + 1
-        io_uring_sqe_set_data64(sqe, token)
         let descriptor = sqe.pointee.fd
-        operations[token] = Operation(descriptor: descriptor, completion: completion)
+        let token = operations.insert(Operation(descriptor: descriptor, completion: completion))
+        io_uring_sqe_set_data64(sqe, token)
         if descriptor >= 0 {
             if let tokens = tokensByDescriptor[descriptor] {
                 tokens.list.append(token)
@@ -335,7 +378,7 @@ package final class URingEngine {
         guard token != 0, let operation = operations[token] else { return }
         let isFinal = flags & IORING_CQE_F_MORE == 0
         if isFinal {
-            operations[token] = nil
+            operations.remove(token)
             forget(token, of: operation.descriptor)
         }
         operation.completion(result, flags)
@@ -389,7 +432,7 @@ package final class URingEngine {
 
 /// The tokens in flight on one descriptor (see `tokensByDescriptor`).
 private final class InFlightTokens {
-    var list: [UInt64]
+    @exclusivity(unchecked) var list: [UInt64]
 
     init(_ token: UInt64) { list = [token] }
 }

@@ -6,21 +6,33 @@
 /// far cheaper to look up: the readiness engine looks a descriptor up
 /// several times per message, and hashing was a visible share of its CPU.
 /// The array grows to the highest number stored and never shrinks, so its
-/// size is bounded by the process's descriptor limit. Loop thread only.
-package struct FileDescriptorMap<Value> {
-    private var slots: [Value?] = []
+/// size is bounded by the process's descriptor limit.
+///
+/// Inlinable so that the engines in other modules (io_uring) get it
+/// specialized: used generically, each lookup asked the runtime for the
+/// type's metadata, which cost more than the hashing it replaced.
+/// Loop thread only.
+public struct FileDescriptorMap<Value> {
+    @usableFromInline
+    var slots: [Value?] = []
+    @usableFromInline
+    var storedCount = 0
     /// Number of descriptors with a value.
-    package private(set) var count = 0
+    @inlinable
+    public var count: Int { storedCount }
 
     /// An empty map.
-    package init() {}
+    @inlinable
+    public init() {}
 
     /// `true` when no descriptor has a value.
-    package var isEmpty: Bool { count == 0 }
+    @inlinable
+    public var isEmpty: Bool { count == 0 }
 
     /// The value of `fd`, or `nil`; setting `nil` removes it. Negative
     /// numbers are never stored (reading one gives `nil`).
-    package subscript(fd: Int32) -> Value? {
+    @inlinable
+    public subscript(fd: Int32) -> Value? {
         get {
             let index = Int(fd)
             return index >= 0 && index < slots.count ? slots[index] : nil
@@ -33,8 +45,8 @@ package struct FileDescriptorMap<Value> {
                 slots.append(contentsOf: repeatElement(nil, count: index + 1 - slots.count))
             }
             switch (slots[index] == nil, newValue == nil) {
-            case (true, false): count += 1
-            case (false, true): count -= 1
+            case (true, false): storedCount += 1
+            case (false, true): storedCount -= 1
             default: break
             }
             slots[index] = newValue
@@ -43,20 +55,22 @@ package struct FileDescriptorMap<Value> {
 
     /// Removes and returns the value of `fd`, if any.
     @discardableResult
-    package mutating func removeValue(forKey fd: Int32) -> Value? {
+    @inlinable
+    public mutating func removeValue(forKey fd: Int32) -> Value? {
         let value = self[fd]
         if value != nil { self[fd] = nil }
         return value
     }
 
     /// Removes every value (the storage is released too).
-    package mutating func removeAll() {
+    @inlinable
+    public mutating func removeAll() {
         slots = []
-        count = 0
+        storedCount = 0
     }
 
     /// Every descriptor with its value, in ascending descriptor order.
-    package var entries: [(fd: Int32, value: Value)] {
+    public var entries: [(fd: Int32, value: Value)] {
         slots.indices.compactMap { index in slots[index].map { (Int32(index), $0) } }
     }
 }
