@@ -101,6 +101,13 @@ final class URingStream {
     @exclusivity(unchecked) var sendCompletion: (_ result: Int32, _ flags: UInt32) -> Void = { _, _ in }
     /// Whether ``sendCompletion`` is the real one yet.
     @exclusivity(unchecked) var hasSendCompletion = false
+
+    /// Runs `body` on the send in progress in place; there must be one.
+    /// Reading it this way copies nothing, where `stream.send` copied the
+    /// whole record (retaining its arrays and closure) on every access.
+    func updateSend<Result>(_ body: (inout URingSend) -> Result) -> Result {
+        body(&send!)
+    }
     /// The message header of the send in flight; the kernel reads it (and
     /// ``vectors``) while the SQE is processed, so both live as long as
     /// this stream and are reused by the next send.
@@ -393,28 +400,35 @@ extension URingEngine {
     /// buffer with no descriptors, with MSG_NOSIGNAL: a peer that went away
     /// is an EPIPE result, not a SIGPIPE that kills the process.
     private func submitSend(_ fd: Int32, _ stream: URingStream) {
-        guard let pending = stream.send else { return }
-        let count = min(pending.buffers.count - pending.index, maximumBuffersPerSend)
+        guard stream.send != nil else { return }
+        // The send is read in place (inout), never copied out of the
+        // stream: a copy retains its arrays and closure, several times per
+        // message.
+        let count = stream.updateSend { min($0.buffers.count - $0.index, maximumBuffersPerSend) }
         let vectors = stream.reserveVectors(count)
-        for position in 0..<count {
-            let buffer = pending.buffers[pending.index + position]
-            let skip = position == 0 ? pending.offset : 0
-            // SAFETY: a native array's storage does not move while the
-            // array is alive and unmutated; `stream.send` holds every
-            // array, unmutated, until the send's final CQE (the completion
-            // keeps `stream` alive, and forgetting the stream leaves
-            // `send` in place), so the pointer stays valid after
-            // withUnsafeBytes returns. The kernel only reads through it.
-            let base = buffer.withUnsafeBytes { bytes in
-                bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0 + skip) }
+        let passing = stream.updateSend { pending in
+            for position in 0..<count {
+                let skip = position == 0 ? pending.offset : 0
+                // SAFETY: a native array's storage does not move while the
+                // array is alive and unmutated; `stream.send` holds every
+                // array, unmutated, until the send's final CQE (the
+                // completion keeps `stream` alive, and forgetting the
+                // stream leaves `send` in place), so the pointer stays
+                // valid after withUnsafeBytes returns. The kernel only
+                // reads through it.
+                vectors[position] = pending.buffers[pending.index + position].withUnsafeBytes { bytes in
+                    iovec(
+                        iov_base: bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0 + skip) },
+                        iov_len: bytes.count - skip)
+                }
             }
-            vectors[position] = iovec(iov_base: base, iov_len: buffer.count - skip)
+            return pending.descriptors
         }
         if !stream.hasSendCompletion {
             stream.hasSendCompletion = true
             stream.sendCompletion = { [unowned self] result, _ in sendCompleted(fd, stream, result: result) }
         }
-        if count == 1, pending.descriptors.isEmpty {
+        if count == 1, passing.isEmpty {
             // One buffer and nothing to pass: a SEND, which spares the
             // kernel importing a msghdr and iovec array per message.
             let buffer = vectors[0]
@@ -426,9 +440,9 @@ extension URingEngine {
         var message = msghdr()
         message.msg_iov = vectors
         message.msg_iovlen = count
-        if !pending.descriptors.isEmpty {
-            let control = stream.reserveControl(RightsMessage.controlSpace(passing: pending.descriptors.count))
-            RightsMessage.writeControl(passing: pending.descriptors, into: control, of: &message)
+        if !passing.isEmpty {
+            let control = stream.reserveControl(RightsMessage.controlSpace(passing: passing.count))
+            RightsMessage.writeControl(passing: passing, into: control, of: &message)
         }
         stream.message.pointee = message
         let header = stream.message
@@ -440,19 +454,21 @@ extension URingEngine {
     /// The CQE of one SENDMSG: on, done, or failed. Ignored when the send
     /// was abandoned (``unwatch(_:)``).
     private func sendCompleted(_ fd: Int32, _ stream: URingStream, result: Int32) {
-        guard streams.byDescriptor[fd] === stream, var pending = stream.send else { return }
+        guard streams.byDescriptor[fd] === stream, stream.send != nil else { return }
         if result > 0 {
-            pending.descriptors = []
-            pending.advance(by: Int(result))
-            stream.send = pending
-            if !pending.isFinished {
+            let finished = stream.updateSend { pending in
+                if !pending.descriptors.isEmpty { pending.descriptors = [] }
+                pending.advance(by: Int(result))
+                return pending.isFinished
+            }
+            if !finished {
                 // A short send: the socket buffer took part of it. The
                 // rest goes in a new SQE, which the kernel runs when the
                 // socket has room again.
                 streams.shortSends += 1
                 return submitSend(fd, stream)
             }
-            stream.send = nil
+            guard var pending = stream.send.take() else { return }
             // The sender's batch must be uniquely referenced again when it
             // hears of the completion, so it can reuse the storage.
             pending.releaseBuffers()
@@ -464,7 +480,7 @@ extension URingEngine {
             // again is what a readiness loop would do.
             submitSend(fd, stream)
         default:
-            stream.send = nil
+            guard let pending = stream.send.take() else { return }
             // A stream socket's sendmsg never returns 0 for bytes to send;
             // if it did, resubmitting could spin forever: fail instead.
             let code = result == 0 ? EIO : -result
