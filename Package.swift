@@ -139,7 +139,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TorsionLibeventTests",
-            dependencies: ["TorsionLibevent", "TorsionEngine", "CLibevent", "ReactorTestSupport"]
+            dependencies: ["TorsionLibevent", "TorsionEngine", "ReactorTestSupport"]
         ),
         .testTarget(
             name: "ReactorConformanceTests",

@@ -184,7 +184,8 @@ package final class LibeventPoller: Poller {
             // polls again forever. ONCE ends it after one round.
             flags = EVLOOP_ONCE | EVLOOP_NONBLOCK
         } else if let timeout {
-            var limit = timeval.waitLimit(timeout)
+            let bound = waitLimit(timeout)
+            var limit = timeval(tv_sec: bound.seconds, tv_usec: bound.microseconds)
             // Re-adding a pending timer reschedules it.
             guard event_add(timer, &limit) == 0 else { throw SystemError(call: "event_add(timer)") }
             flags = EVLOOP_ONCE
@@ -246,18 +247,4 @@ private func libeventReady(_ fd: Int32, _ what: Int16, _ argument: UnsafeMutable
     if Int32(what) & EV_READ != 0 { ready.insert(.read) }
     if Int32(what) & EV_WRITE != 0 { ready.insert(.write) }
     slot.poller.collect(slot.userData, ready)
-}
-
-extension timeval {
-    /// A wait bound in seconds as a `timeval`, rounded up to the next
-    /// microsecond. Seconds are clamped to 10^8 (about three years) so a
-    /// far-future deadline such as `callLater(1e12)` cannot trap when
-    /// converted to an integer; the wait simply wakes early and waits again.
-    package static func waitLimit(_ timeout: Double) -> timeval {
-        let clamped = min(max(timeout, 0), 1e8)
-        var limit = timeval()
-        limit.tv_sec = Int(clamped)
-        limit.tv_usec = min(Int(((clamped - clamped.rounded(.down)) * 1e6).rounded(.up)), 999_999)
-        return limit
-    }
 }

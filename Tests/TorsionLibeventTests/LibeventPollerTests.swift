@@ -1,4 +1,3 @@
-import CLibevent
 import Glibc
 import ReactorTestSupport
 import Testing
@@ -117,17 +116,5 @@ struct LibeventPollerTests {
             let events = try poll(poller)
             #expect(events.isEmpty)
         }
-    }
-
-    @Test("wait bounds become timevals rounded up to the microsecond and clamped to 10^8 seconds")
-    func waitLimit() {
-        let small = timeval.waitLimit(0.0000001)
-        #expect(small.tv_sec == 0 && small.tv_usec == 1)
-        let usual = timeval.waitLimit(2.5)
-        #expect(usual.tv_sec == 2 && usual.tv_usec == 500_000)
-        let huge = timeval.waitLimit(1e12)
-        #expect(huge.tv_sec == 100_000_000 && huge.tv_usec == 0)
-        let infinite = timeval.waitLimit(.infinity)
-        #expect(infinite.tv_sec == 100_000_000)
     }
 }

@@ -87,3 +87,15 @@ extension Double {
         return milliseconds >= Double(Int32.max) ? Int32.max : Int32(milliseconds)
     }
 }
+
+/// A wait bound in seconds as whole seconds and microseconds, for the
+/// pollers that take a `timeval` (select, libevent), rounded up to the next
+/// microsecond so a wait never ends just before its timer. Seconds are
+/// clamped to 10^8 (about three years) so a far-future deadline such as
+/// `callLater(1e12)` cannot trap when converted to an integer; the wait
+/// simply wakes early and waits again. (A tuple, not a `timeval`: each C
+/// module that includes <sys/time.h> declares its own `timeval` type.)
+package func waitLimit(_ timeout: Double) -> (seconds: Int, microseconds: Int) {
+    let clamped = min(max(timeout, 0), 1e8)
+    return (Int(clamped), min(Int(((clamped - clamped.rounded(.down)) * 1e6).rounded(.up)), 999_999))
+}

@@ -73,16 +73,10 @@ package final class SelectPoller: Poller {
         events.removeAll(keepingCapacity: true)
         var readSet = watchedForReading
         var writeSet = watchedForWriting
-        var limit = timeval()
         let count: Int32
         if let timeout {
-            // select takes a timeval; seconds are clamped to 10^8 (about three
-            // years) so that converting a far-future deadline such as
-            // callLater(1e12) to an integer cannot trap, and the wait simply
-            // wakes early and waits again.
-            let clamped = min(max(timeout, 0), 1e8)
-            limit.tv_sec = Int(clamped)
-            limit.tv_usec = min(Int(((clamped - clamped.rounded(.down)) * 1e6).rounded(.up)), 999_999)
+            let bound = waitLimit(timeout)
+            var limit = timeval(tv_sec: bound.seconds, tv_usec: bound.microseconds)
             count = select(highest + 1, &readSet, &writeSet, nil, &limit)
         } else {
             count = select(highest + 1, &readSet, &writeSet, nil, nil)
