@@ -30,8 +30,9 @@ package final class SelectPoller: Poller {
     /// kernel and this file write.
     package static let descriptorLimit = Int32(MemoryLayout<fd_set>.size * 8)
 
-    /// fd → generation and interest of the registration.
-    @exclusivity(unchecked) private var registrations = FileDescriptorMap<(generation: UInt32, interest: PollerInterest)>()
+    /// fd → generation of the registration (its interest lives in the
+    /// watched sets).
+    @exclusivity(unchecked) private var generations = FileDescriptorMap<UInt32>()
     /// The sets select is given, kept up to date as registrations change,
     /// so a wait copies them (a few hundred bytes) instead of rebuilding
     /// them from every registration.
@@ -55,15 +56,15 @@ package final class SelectPoller: Poller {
     }
 
     package func unregister(_ fd: Int32) throws {
-        guard registrations.removeValue(forKey: fd) != nil else { return }
+        guard generations.removeValue(forKey: fd) != nil else { return }
         Self.set(fd, false, in: &watchedForReading)
         Self.set(fd, false, in: &watchedForWriting)
-        while highest >= 0, registrations[highest] == nil { highest -= 1 }
+        while highest >= 0, generations[highest] == nil { highest -= 1 }
     }
 
     /// Stores a registration and mirrors its interest into the watched sets.
     private func record(_ fd: Int32, generation: UInt32, interest: PollerInterest) {
-        registrations[fd] = (generation, interest)
+        generations[fd] = generation
         Self.set(fd, interest.contains(.read), in: &watchedForReading)
         Self.set(fd, interest.contains(.write), in: &watchedForWriting)
         highest = max(highest, fd)
@@ -88,8 +89,8 @@ package final class SelectPoller: Poller {
             // unregistered. select cannot say which; find them, so the
             // engine drops them instead of the loop failing for good.
             guard code == EBADF else { throw SystemError(errno: code, call: "select") }
-            for (fd, registration) in registrations.entries where !Descriptors.isOpen(fd) {
-                events.append(PollerEvent(fileDescriptor: fd, generation: registration.generation, ready: .invalid))
+            for (fd, generation) in generations.entries where !Descriptors.isOpen(fd) {
+                events.append(PollerEvent(fileDescriptor: fd, generation: generation, ready: .invalid))
             }
             return
         }
@@ -108,11 +109,11 @@ package final class SelectPoller: Poller {
                         bits &= bits - 1
                         let mask: UInt = 1 << bit
                         let fd = Int32(word * Int.bitWidth + bit)
-                        guard let registration = registrations[fd] else { continue }
+                        guard let generation = generations[fd] else { continue }
                         var ready: PollerInterest = []
                         if reads[word] & mask != 0 { ready.insert(.read) }
                         if writes[word] & mask != 0 { ready.insert(.write) }
-                        events.append(PollerEvent(fileDescriptor: fd, generation: registration.generation, ready: ready))
+                        events.append(PollerEvent(fileDescriptor: fd, generation: generation, ready: ready))
                     }
                 }
             }
