@@ -92,7 +92,7 @@ final class URingStream {
     /// The send in flight, if any: one per descriptor. Left in place when
     /// the stream is forgotten, so the arrays an in-flight SENDMSG reads
     /// live until its final CQE (whose completion keeps this stream).
-    @exclusivity(unchecked) var send: URingSend?
+    @exclusivity(unchecked) var send: PendingSend?
     /// The completion of every SENDMSG of this stream, made once so a send
     /// allocates no closure; reset when the stream is forgotten (it holds
     /// the stream). Not an Optional on purpose: a closure taken out of an
@@ -105,7 +105,7 @@ final class URingStream {
     /// Runs `body` on the send in progress in place; there must be one.
     /// Reading it this way copies nothing, where `stream.send` copied the
     /// whole record (retaining its arrays and closure) on every access.
-    func updateSend<Result>(_ body: (inout URingSend) -> Result) -> Result {
+    func updateSend<Result>(_ body: (inout PendingSend) -> Result) -> Result {
         body(&send!)
     }
     /// The message header of the send in flight; the kernel reads it (and
@@ -149,70 +149,6 @@ final class URingStream {
             byteCount: space, alignment: MemoryLayout<cmsghdr>.alignment)
         control = allocated
         return allocated
-    }
-}
-
-/// A send in progress: the arrays (kept alive, so their storage stays
-/// where the iovecs point, until the final CQE), how far they are sent,
-/// and whom to tell.
-struct URingSend {
-    /// Everything to send; not mutated until the send finished (see
-    /// ``releaseBuffers()``), so each array's storage stays put.
-    private(set) var buffers: [[UInt8]]
-    /// Descriptors still to pass; emptied once a send moved a byte (which
-    /// carried them).
-    var descriptors: [Int32]
-    /// The first buffer not completely sent.
-    var index = 0
-    /// Bytes of `buffers[index]` already sent.
-    var offset = 0
-    /// Bytes sent so far.
-    var total = 0
-    /// Called once with the outcome.
-    let completion: (SendResult) -> Void
-
-    init(buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void) {
-        self.buffers = buffers
-        self.descriptors = descriptors
-        self.completion = completion
-        skipEmptyBuffers()
-    }
-
-    /// Whether every byte was sent.
-    var isFinished: Bool { index == buffers.count }
-
-    /// Lets go of the arrays of a finished send, so the sender's batch is
-    /// uniquely referenced again when it hears of the completion and its
-    /// storage is reused rather than copied.
-    mutating func releaseBuffers() {
-        precondition(isFinished, "buffers released before the send finished")
-        buffers = []
-        index = 0
-    }
-
-    /// Moves past `count` sent bytes.
-    mutating func advance(by count: Int) {
-        total += count
-        var remaining = count
-        while remaining > 0 {
-            let left = buffers[index].count - offset
-            if remaining >= left {
-                remaining -= left
-                index += 1
-                offset = 0
-            } else {
-                offset += remaining
-                remaining = 0
-            }
-        }
-        skipEmptyBuffers()
-    }
-
-    private mutating func skipEmptyBuffers() {
-        while index < buffers.count, buffers[index].count == offset {
-            index += 1
-            offset = 0
-        }
     }
 }
 
@@ -383,7 +319,8 @@ extension URingEngine {
         _ fd: Int32, buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void
     ) -> SendResult? {
         precondition(descriptors.count <= maximumDescriptorsPerSend, "more descriptors than one send passes")
-        let pending = URingSend(buffers: buffers, descriptors: descriptors, completion: completion)
+        var pending = PendingSend(buffers: buffers, descriptors: descriptors, completion: completion)
+        pending.advance(by: 0)  // past leading empty buffers
         // As on the readiness engines, descriptors ride on bytes: with no
         // bytes there is nothing to send them with.
         if pending.isFinished { return .sent(0) }

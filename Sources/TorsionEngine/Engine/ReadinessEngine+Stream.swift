@@ -20,8 +20,9 @@ package final class StreamOperations {
     }
 }
 
-/// A send that could not finish at once: the buffers, how far they were
-/// written, and whom to tell when done.
+/// A send in progress: the buffers, how far they were written, and whom to
+/// tell when done. The readiness engine keeps one when a send could not
+/// finish at once; the io_uring engine keeps one per send in flight.
 package struct PendingSend {
     /// Everything the send was asked to write; kept until the send
     /// finished (see ``releaseBuffers()``).
@@ -38,11 +39,38 @@ package struct PendingSend {
     /// Called once with the outcome.
     package let completion: (SendResult) -> Void
 
+    /// A send of `buffers` with `descriptors`, nothing written yet.
+    package init(buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void) {
+        self.buffers = buffers
+        self.descriptors = descriptors
+        self.completion = completion
+    }
+
+    /// Whether every byte was written.
+    package var isFinished: Bool { index == buffers.count }
+
+    /// Moves past `written` bytes, and past any empty buffers that follow.
+    package mutating func advance(by written: Int) {
+        total += written
+        var remaining = written
+        while remaining > 0 || index < buffers.count && buffers[index].isEmpty {
+            let left = buffers[index].count - offset
+            if remaining >= left {
+                remaining -= left
+                index += 1
+                offset = 0
+            } else {
+                offset += remaining
+                remaining = 0
+            }
+        }
+    }
+
     /// Lets go of the arrays of a finished send, so the sender's batch is
     /// uniquely referenced again when it hears of the completion and its
     /// storage is reused rather than copied.
     package mutating func releaseBuffers() {
-        precondition(index == buffers.count, "buffers released before the send finished")
+        precondition(isFinished, "buffers released before the send finished")
         buffers = []
         index = 0
     }
@@ -197,7 +225,7 @@ extension ReadinessEngine {
     /// `MSG_NOSIGNAL`: a peer that went away is an `EPIPE` error here, not
     /// a SIGPIPE that would kill the process.
     private func writeVectored(_ fd: Int32, _ pending: inout PendingSend) -> SendProgress {
-        while pending.index < pending.buffers.count {
+        while !pending.isFinished {
             let count = min(pending.buffers.count - pending.index, maximumBuffersPerSend)
             var attempted = 0
             for position in pending.index..<pending.index + count {
@@ -213,29 +241,12 @@ extension ReadinessEngine {
                 return .failed(SystemError(errno: code, call: "sendmsg"))
             }
             if written > 0 { pending.descriptors = [] }
-            advance(&pending, by: written)
+            pending.advance(by: written)
             // A short write means the socket buffer is full: the next call
             // would only report EAGAIN, so wait for writability instead.
             if written < attempted { return .wouldBlock }
         }
         return .finished
-    }
-
-    /// Moves `pending` past `written` bytes.
-    private func advance(_ pending: inout PendingSend, by written: Int) {
-        pending.total += written
-        var remaining = written
-        while remaining > 0 || pending.index < pending.buffers.count && pending.buffers[pending.index].isEmpty {
-            let left = pending.buffers[pending.index].count - pending.offset
-            if remaining >= left {
-                remaining -= left
-                pending.index += 1
-                pending.offset = 0
-            } else {
-                pending.offset += remaining
-                remaining = 0
-            }
-        }
     }
 
     /// One `sendmsg` of `count` buffers starting at `start` (the first
