@@ -160,7 +160,7 @@ final class LoadRun {
         try LoadSystem.ensureDescriptors(count + 16)
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else {
-            throw LoadError(.system, "epoll_create1 failed: \(LoadSystem.describe(errno: errno))")
+            throw LoadError(.system, "epoll_create1 failed: \(errnoText(errno))")
         }
         notReady = count
         let pipeline = self.pipeline
@@ -278,7 +278,7 @@ final class LoadRun {
             let count = epoll_wait(epollFD, events, eventCapacity, timeout)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw LoadError(.system, "epoll_wait failed: \(LoadSystem.describe(errno: errno))")
+                throw LoadError(.system, "epoll_wait failed: \(errnoText(errno))")
             }
             for slot in 0..<Int(count) {
                 let event = events[slot]
@@ -315,7 +315,7 @@ final class LoadRun {
         guard fd >= 0 else {
             let code = errno
             if code == EMFILE || code == ENFILE {
-                throw LoadError(.system, "socket failed: \(LoadSystem.describe(errno: code)); raise the descriptor limit (ulimit -n)")
+                throw LoadError(.system, "socket failed: \(errnoText(code)); raise the descriptor limit (ulimit -n)")
             }
             fail(connection)
             return
@@ -339,7 +339,7 @@ final class LoadRun {
         event.data.u64 = connection.token
         connection.watchingWrites = true
         if epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) != 0 {
-            throw LoadError(.system, "epoll_ctl(ADD) failed: \(LoadSystem.describe(errno: errno))")
+            throw LoadError(.system, "epoll_ctl(ADD) failed: \(errnoText(errno))")
         }
     }
 
@@ -347,7 +347,7 @@ final class LoadRun {
     /// error later.
     private func connectFailed(_ connection: LoadConnection, code: Int32) throws(LoadError) {
         if phase == .connecting && !connection.ready {
-            throw LoadError(.cannotConnect, "cannot connect to \(spec.host):\(spec.port): \(LoadSystem.describe(errno: code))")
+            throw LoadError(.cannotConnect, "cannot connect to \(spec.host):\(spec.port): \(errnoText(code))")
         }
         fail(connection)
     }

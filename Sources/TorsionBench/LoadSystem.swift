@@ -66,11 +66,6 @@ enum LoadSystem {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
-    /// "Connection refused (errno 111)".
-    static func describe(errno code: Int32) -> String {
-        "\(String(cString: strerror(code))) (errno \(code))"
-    }
-
     /// Makes sure `needed` descriptors can be open at once: raises the soft
     /// RLIMIT_NOFILE to the hard limit when it is too low, and fails with
     /// a message naming the limit when even the hard limit is too low.
@@ -78,7 +73,7 @@ enum LoadSystem {
         var limit = rlimit()
         let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
         guard getrlimit(resource, &limit) == 0 else {
-            throw LoadError(.system, "getrlimit(RLIMIT_NOFILE) failed: \(describe(errno: errno))")
+            throw LoadError(.system, "getrlimit(RLIMIT_NOFILE) failed: \(errnoText(errno))")
         }
         if limit.rlim_cur >= rlim_t(needed) { return }
         // RLIM_INFINITY is all ones, so it passes this test too.

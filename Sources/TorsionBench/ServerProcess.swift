@@ -1,6 +1,7 @@
 import CTorsionPosix
 import Glibc
 import Synchronization
+import TorsionEngine
 
 /// A server that could not be started or did not start listening: the
 /// message names the server and quotes the end of its standard error.
@@ -157,7 +158,7 @@ final class ServerProcess: RunningServer {
         guard status == 0 else {
             close(stderrFile)
             throw ServerStartError(
-                "server \"\(name)\": cannot start \(arguments[0]): \(String(cString: strerror(status))) (errno \(status))")
+                "server \"\(name)\": cannot start \(arguments[0]): \(errnoText(status))")
         }
         return ServerProcess(name: name, port: port, leader: child, stderrFile: stderrFile)
     }
@@ -291,13 +292,8 @@ final class ActiveServers: Sendable {
 
 // MARK: - System helpers
 
+/// `code` as the system words it, with its number: "Connection refused (errno 111)".
 func errnoText(_ code: Int32 = errno) -> String { "\(String(cString: strerror(code))) (errno \(code))" }
-
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
 
 func pause(milliseconds: Int) {
     var interval = timespec(tv_sec: 0, tv_nsec: milliseconds * 1_000_000)
