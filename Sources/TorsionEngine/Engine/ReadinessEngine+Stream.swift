@@ -134,8 +134,38 @@ extension ReadinessEngine {
         switch writeVectored(fd, &pending) {
         case .finished: return .sent(pending.total)
         case .failed(let error): return .failed(error)
-        case .wouldBlock: break
+        case .wouldBlock: return waitForWritability(fd, pending)
         }
+    }
+
+    /// A readiness engine writes through: see ``IOEngine/writesThrough``.
+    package var writesThrough: Bool { true }
+
+    package func send(_ fd: Int32, bytes: [UInt8], completion: @escaping (SendResult) -> Void) -> SendResult? {
+        precondition(streams[fd]?.pendingSend == nil, "fd \(fd) already has a send in progress")
+        var written = 0
+        while true {
+            let result = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if result == bytes.count { return .sent(result) }
+            if result >= 0 {
+                written = result
+                break
+            }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { break }
+            return .failed(SystemError(errno: code, call: "send"))
+        }
+        // The socket buffer is full: only now is a send record made, and
+        // the rest goes out when the descriptor is writable.
+        var pending = PendingSend(buffers: [bytes], descriptors: [], completion: completion)
+        pending.advance(by: written)
+        return waitForWritability(fd, pending)
+    }
+
+    /// Keeps `pending` until `fd` is writable; `nil` when registered, the
+    /// registration's failure otherwise.
+    private func waitForWritability(_ fd: Int32, _ pending: PendingSend) -> SendResult? {
         let operations = streams[fd] ?? StreamOperations()
         operations.pendingSend = pending
         streams[fd] = operations

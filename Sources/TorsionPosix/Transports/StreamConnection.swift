@@ -51,6 +51,9 @@ public class StreamConnection: HalfCloseableTransport {
     @exclusivity(unchecked) private var connectedProtocol: Protocol?
     /// The owner's bookkeeping, run once after `connectionLost`.
     @exclusivity(unchecked) private var onLost: ((Failure) -> Void)?
+    /// Whether the engine writes through (``IOEngine/writesThrough``);
+    /// read once, it decides the path of every write.
+    private let writesThrough: Bool
     /// Written bytes not yet taken by the kernel.
     @exclusivity(unchecked) private var writeBuffer = StreamWriteBuffer()
     /// The registered producer, with its kind and whether we paused it.
@@ -80,6 +83,7 @@ public class StreamConnection: HalfCloseableTransport {
     init(reactor: Reactor, descriptor: Int32, host: SocketAddress, peer: SocketAddress) {
         self.reactor = reactor
         self.fileDescriptor = descriptor
+        self.writesThrough = reactor.engine.writesThrough
         self.host = host.address
         self.peer = peer.address
     }
@@ -132,6 +136,11 @@ public class StreamConnection: HalfCloseableTransport {
     public func write(_ data: [UInt8]) {
         reactor.assertInIOThread()
         guard acceptsWrites else { return }
+        if writesThrough, writeBuffer.isEmpty, queuedDescriptors.isEmpty, !data.isEmpty,
+            state == .connected || state == .disconnecting
+        {
+            return writeThrough(data)
+        }
         writeBuffer.append(data)
         flush()
         pauseProducerAboveHighWater()
@@ -146,6 +155,22 @@ public class StreamConnection: HalfCloseableTransport {
         for chunk in data { writeBuffer.append(chunk) }
         flush()
         pauseProducerAboveHighWater()
+    }
+
+
+    /// Hands `data` to the engine directly, bypassing the queue: nothing
+    /// is buffered, so nothing can be overtaken, and an echo-sized write
+    /// usually finishes inside the engine with no bookkeeping at all (the
+    /// per-message cost of queueing and batching was most of a readiness
+    /// loop's user time).
+    private func writeThrough(_ data: [UInt8]) {
+        writeBuffer.beginUnqueuedSend(byteCount: data.count)
+        guard let result = reactor.engine.send(fileDescriptor, bytes: data, completion: sendCompletion) else {
+            // In flight: the engine waits for writability.
+            return pauseProducerAboveHighWater()
+        }
+        guard handleSendResult(result) else { return }
+        bufferDrained()
     }
 
     private var acceptsWrites: Bool {
@@ -399,6 +424,7 @@ public class StreamConnection: HalfCloseableTransport {
     }
 
     private func closeDescriptors(_ descriptors: inout [Int32]) {
+        guard !descriptors.isEmpty else { return }
         for descriptor in descriptors { Descriptors.close(descriptor) }
         descriptors = []
     }

@@ -47,6 +47,15 @@ struct StreamWriteBuffer {
         return true
     }
 
+    /// Counts `byteCount` bytes that the transport handed to the engine
+    /// itself, without queueing them (the write-through path): they are in
+    /// flight until ``acknowledgeBatch()``. Only when nothing is buffered.
+    mutating func beginUnqueuedSend(byteCount: Int) {
+        precondition(isEmpty, "an unqueued send would overtake buffered bytes")
+        inFlightBytes = byteCount
+        bufferedBytes = byteCount
+    }
+
     /// The batch in flight was sent completely: its arrays are released
     /// (the capacity is kept for the next batch).
     mutating func acknowledgeBatch() {
@@ -56,7 +65,7 @@ struct StreamWriteBuffer {
         // the general removeAll(keepingCapacity:).
         if inFlight.count == 1 {
             inFlight.removeLast()
-        } else {
+        } else if !inFlight.isEmpty {
             inFlight.removeAll(keepingCapacity: true)
         }
     }
