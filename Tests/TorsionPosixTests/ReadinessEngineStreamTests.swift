@@ -64,8 +64,10 @@ struct ReadinessEngineStreamTests {
         #expect(engine.watchedCount == 0)
     }
 
-    @Test("a send that fills the socket completes later with every byte, in order", arguments: Backend.available)
-    func sendCompletesLater(backend: Backend) throws {
+    @Test(
+        "a send that fills the socket completes later with every byte, in order (batch and single buffer)",
+        arguments: Backend.available, [false, true])
+    func sendCompletesLater(backend: Backend, singleBuffer: Bool) throws {
         let reactor = try Reactor(backend: backend)
         let engine = reactor.engine
         let (writer, reader) = try makeSocketPair()
@@ -75,9 +77,13 @@ struct ReadinessEngineStreamTests {
         }
         let data = patternBytes(2 << 20)
         var completed: Int?
-        let immediate = engine.send(writer, buffers: [Array(data[..<4]), Array(data[4...])]) { result in
+        let completion: (SendResult) -> Void = { result in
             if case .sent(let count) = result { completed = count }
         }
+        let immediate =
+            singleBuffer
+            ? engine.send(writer, bytes: data, completion: completion)
+            : engine.send(writer, buffers: [Array(data[..<4]), Array(data[4...])], completion: completion)
         #expect(immediate == nil)
         // A readiness engine waits for writability; io_uring has the send
         // itself in flight and watches nothing.
@@ -97,8 +103,44 @@ struct ReadinessEngineStreamTests {
         #expect(engine.watchedCount == 0)
     }
 
-    @Test("a send to a peer that went away fails with EPIPE instead of raising SIGPIPE", arguments: Backend.available)
-    func sendToClosedPeer(backend: Backend) throws {
+    @Test(
+        "a send that the socket takes whole finishes at once on a write-through engine and keeps nothing",
+        arguments: Backend.available)
+    func singleBufferSendFinishesAtOnce(backend: Backend) throws {
+        let reactor = try Reactor(backend: backend)
+        let engine = reactor.engine
+        let (writer, reader) = try makeSocketPair()
+        defer {
+            close(writer)
+            close(reader)
+        }
+        var completion: SendResult?
+        var result = engine.send(writer, bytes: [1, 2, 3]) { completion = $0 }
+        if engine.writesThrough {
+            guard case .sent(3) = result else {
+                Issue.record("expected .sent(3) at once, got \(String(describing: result))")
+                return
+            }
+            #expect(engine.watchedCount == 0)
+        } else {
+            #expect(result == nil)
+            iterate(reactor) { completion != nil }
+            result = completion
+            guard case .sent(3) = result else {
+                Issue.record("expected .sent(3), got \(String(describing: result))")
+                return
+            }
+        }
+        var buffer = [UInt8](repeating: 0, count: 8)
+        #expect(read(reader, &buffer, 8) == 3)
+        #expect(buffer[..<3] == [1, 2, 3])
+        #expect(completion == nil || !engine.writesThrough)
+    }
+
+    @Test(
+        "a send to a peer that went away fails with EPIPE instead of raising SIGPIPE (batch and single buffer)",
+        arguments: Backend.available, [false, true])
+    func sendToClosedPeer(backend: Backend, singleBuffer: Bool) throws {
         let reactor = try Reactor(backend: backend)
         let (writer, reader) = try makeSocketPair()
         defer { close(writer) }
@@ -106,7 +148,10 @@ struct ReadinessEngineStreamTests {
         // A readiness engine fails at once; io_uring reports the send's
         // CQE from a later turn.
         var completion: SendResult?
-        var result = reactor.engine.send(writer, buffers: [[1, 2, 3]]) { completion = $0 }
+        var result =
+            singleBuffer
+            ? reactor.engine.send(writer, bytes: [1, 2, 3]) { completion = $0 }
+            : reactor.engine.send(writer, buffers: [[1, 2, 3]]) { completion = $0 }
         if result == nil {
             iterate(reactor) { completion != nil }
             result = completion
