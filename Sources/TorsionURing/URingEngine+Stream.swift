@@ -34,6 +34,8 @@ package final class URingStreams {
     @exclusivity(unchecked) var byDescriptor = FileDescriptorMap<URingStream>()
     /// The engine's provided buffer ring, once a receive needed it.
     @exclusivity(unchecked) var buffers: BufferRing?
+    /// The arrays chunks are delivered in (storage reused when free).
+    @exclusivity(unchecked) var receivedArrays = ReceivedArrays()
 
     /// Buffers in the ring. The engine copies each chunk out and returns
     /// its buffer before the next CQE is looked at, so buffers are only
@@ -227,7 +229,7 @@ extension URingEngine {
         if flags & IORING_CQE_F_BUFFER != 0, let buffers = streams.buffers {
             let id = UInt16(truncatingIfNeeded: flags >> IORING_CQE_BUFFER_SHIFT)
             buffers.take(id)
-            if result > 0 { chunk = [UInt8](buffers.bytes(of: id, count: Int(result))) }
+            if result > 0 { chunk = streams.receivedArrays.makeArray(copying: buffers.bytes(of: id, count: Int(result))) }
             // The bytes are the protocol's own array now: the buffer goes
             // back at once, before dataReceived, which is as early as it
             // can and means the ring only ever misses buffers of CQEs

@@ -235,7 +235,7 @@ extension ReadinessEngine {
                 reads += 1
                 // One copy into an array the protocol owns; the loop's
                 // buffer is reused for the next read.
-                let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: receiveBuffer[..<count]))
+                let bytes = receivedArrays.makeArray(copying: UnsafeRawBufferPointer(rebasing: receiveBuffer[..<count]))
                 handler(.data(bytes))
                 if count < receiveBuffer.count { return }
                 continue

@@ -24,6 +24,8 @@ package final class ReadinessEngine<P: Poller>: IOEngine {
     @exclusivity(unchecked) private var closed = false
     /// Receives and sends in progress, by fd (see ReadinessEngine+Stream).
     @exclusivity(unchecked) package var streams = FileDescriptorMap<StreamOperations>()
+    /// The arrays reads are delivered in (storage reused when free).
+    @exclusivity(unchecked) package var receivedArrays = ReceivedArrays()
     /// The loop-owned buffer every receive reads into before copying the
     /// bytes read into the array handed to its handler.
     package let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(
