@@ -7,12 +7,16 @@ import TorsionEngine
 // - Receiving is one multishot `IORING_OP_RECV` per connection that picks
 //   its buffers from the engine's provided ``BufferRing``: the kernel posts
 //   a CQE per chunk, with no SQE and no system call of its own. Each chunk
-//   is copied into the one array the protocol gets (the only allocation
-//   per message) and its buffer goes back to the ring.
+//   is copied into the one array the protocol gets (see
+//   ``ReceivedArrays``) and its buffer goes back to the ring.
 // - Sending is `IORING_OP_SENDMSG` straight from the transport's arrays
 //   (vectored, `MSG_NOSIGNAL`, SCM_RIGHTS when descriptors travel), or
 //   `IORING_OP_SEND` for the usual single array with no descriptors, one
 //   per descriptor in flight, resubmitted for the rest after a short send.
+//   A single array of at most ``URingStream/sendBufferSize`` bytes is
+//   copied into the descriptor's own send buffer first: the copy is
+//   cheaper than keeping the array alive until the CQE, which costs its
+//   reuse for the next receive (an allocation and a free per message).
 //
 // Deliberately not used:
 // - `SEND_ZC`: a zero-copy send posts a second, notification CQE and pins
@@ -104,6 +108,43 @@ final class URingStream {
     /// Whether ``sendCompletion`` is the real one yet.
     @exclusivity(unchecked) var hasSendCompletion = false
 
+    /// A single-array send copied into ``sendBuffer``, while in flight
+    /// (never at the same time as ``send``).
+    @exclusivity(unchecked) var copiedSend: CopiedSend?
+    /// The bytes of ``copiedSend``: allocated by the first copied send,
+    /// reused by every later one, freed with the stream (which the send's
+    /// completion keeps alive until the final CQE).
+    private(set) var sendBuffer: UnsafeMutableRawBufferPointer?
+    /// The largest array a send copies (and the size of ``sendBuffer``):
+    /// 4 KiB covers request/response messages; bulk writes are sent from
+    /// their arrays, where the copy would cost more than it saves.
+    static let sendBufferSize = 4_096
+
+    /// A send whose bytes were copied into ``sendBuffer``.
+    struct CopiedSend {
+        /// Bytes copied.
+        let count: Int
+        /// Bytes the kernel has taken so far.
+        var offset = 0
+        /// Called once with the outcome.
+        let completion: (SendResult) -> Void
+    }
+
+    /// Runs `body` on the copied send in progress in place; there must be one.
+    func updateCopiedSend<Result>(_ body: (inout CopiedSend) -> Result) -> Result {
+        body(&copiedSend!)
+    }
+
+    /// Copies `bytes` (at most ``sendBufferSize``) into ``sendBuffer``.
+    func copyIntoSendBuffer(_ bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count <= Self.sendBufferSize, "\(bytes.count) bytes do not fit the send buffer")
+        let buffer =
+            sendBuffer
+            ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.sendBufferSize, alignment: 16)
+        sendBuffer = buffer
+        buffer.copyMemory(from: bytes)
+    }
+
     /// Runs `body` on the send in progress in place; there must be one.
     /// Reading it this way copies nothing, where `stream.send` copied the
     /// whole record (retaining its arrays and closure) on every access.
@@ -127,6 +168,7 @@ final class URingStream {
     }
 
     deinit {
+        sendBuffer?.deallocate()
         message.deallocate()
         vectors?.deallocate()
         control?.deallocate()
@@ -328,10 +370,45 @@ extension URingEngine {
         if pending.isFinished { return .sent(0) }
         let stream = stream(for: fd)
         // A second send now would interleave its bytes with the first's.
-        precondition(stream.send == nil, "fd \(fd) already has a send in progress")
+        precondition(stream.send == nil && stream.copiedSend == nil, "fd \(fd) already has a send in progress")
         stream.send = pending
         submitSend(fd, stream)
         return nil
+    }
+
+    /// Sends `bytes` with `IORING_OP_SEND` from the descriptor's send
+    /// buffer when they fit it (see ``URingStream/sendBufferSize``), so the
+    /// array is not kept; a bigger array is sent from itself, as a batch of
+    /// one. Returns `.sent(0)` at once for no bytes, else `nil`.
+    package func send(_ fd: Int32, bytes: [UInt8], completion: @escaping (SendResult) -> Void) -> SendResult? {
+        if bytes.isEmpty { return .sent(0) }
+        guard bytes.count <= URingStream.sendBufferSize else {
+            return send(fd, buffers: [bytes], descriptors: [], completion: completion)
+        }
+        let stream = stream(for: fd)
+        precondition(stream.send == nil && stream.copiedSend == nil, "fd \(fd) already has a send in progress")
+        bytes.withUnsafeBytes { stream.copyIntoSendBuffer($0) }
+        stream.copiedSend = URingStream.CopiedSend(count: bytes.count, completion: completion)
+        submitCopiedSend(fd, stream)
+        return nil
+    }
+
+    /// Submits a SEND of what is left of the stream's copied send.
+    private func submitCopiedSend(_ fd: Int32, _ stream: URingStream) {
+        guard let buffer = stream.sendBuffer else { return }
+        let (offset, count) = stream.updateCopiedSend { ($0.offset, $0.count) }
+        installSendCompletion(fd, stream)
+        let start = buffer.baseAddress! + offset
+        submit(
+            { sqe in io_uring_prep_send(sqe, fd, start, count - offset, Int32(MSG_NOSIGNAL)) },
+            completion: stream.sendCompletion)
+    }
+
+    /// Makes the stream's send completion on its first send.
+    private func installSendCompletion(_ fd: Int32, _ stream: URingStream) {
+        guard !stream.hasSendCompletion else { return }
+        stream.hasSendCompletion = true
+        stream.sendCompletion = { [unowned self] result, _ in sendCompleted(fd, stream, result: result) }
     }
 
     /// Submits one SENDMSG for what is left of `pending` (up to
@@ -363,10 +440,7 @@ extension URingEngine {
             }
             return pending.descriptors
         }
-        if !stream.hasSendCompletion {
-            stream.hasSendCompletion = true
-            stream.sendCompletion = { [unowned self] result, _ in sendCompleted(fd, stream, result: result) }
-        }
+        installSendCompletion(fd, stream)
         if count == 1, passing.isEmpty {
             // One buffer and nothing to pass: a SEND, which spares the
             // kernel importing a msghdr and iovec array per message.
@@ -393,7 +467,9 @@ extension URingEngine {
     /// The CQE of one SENDMSG: on, done, or failed. Ignored when the send
     /// was abandoned (``unwatch(_:)``).
     private func sendCompleted(_ fd: Int32, _ stream: URingStream, result: Int32) {
-        guard streams.byDescriptor[fd] === stream, stream.send != nil else { return }
+        guard streams.byDescriptor[fd] === stream else { return }
+        if stream.copiedSend != nil { return copiedSendCompleted(fd, stream, result: result) }
+        guard stream.send != nil else { return }
         if result > 0 {
             let finished = stream.updateSend { pending in
                 if !pending.descriptors.isEmpty { pending.descriptors = [] }
@@ -424,6 +500,30 @@ extension URingEngine {
             // if it did, resubmitting could spin forever: fail instead.
             let code = result == 0 ? EIO : -result
             pending.completion(.failed(SystemError(errno: code, call: "sendmsg")))
+        }
+    }
+
+    /// The CQE of a SEND from the stream's send buffer: on, done, or failed.
+    private func copiedSendCompleted(_ fd: Int32, _ stream: URingStream, result: Int32) {
+        if result > 0 {
+            let finished = stream.updateCopiedSend { send in
+                send.offset += Int(result)
+                return send.offset == send.count
+            }
+            if !finished {
+                streams.shortSends += 1
+                return submitCopiedSend(fd, stream)
+            }
+            guard let send = stream.copiedSend.take() else { return }
+            return send.completion(.sent(send.count))
+        }
+        switch -result {
+        case EINTR, EAGAIN:
+            submitCopiedSend(fd, stream)
+        default:
+            guard let send = stream.copiedSend.take() else { return }
+            let code = result == 0 ? EIO : -result
+            send.completion(.failed(SystemError(errno: code, call: "send")))
         }
     }
 

@@ -258,6 +258,53 @@ struct URingStreamTests {
         #expect(fixture.engine.streams.shortSends > 0, "the socket took everything at once: the test proves nothing")
     }
 
+    @Test("single arrays are sent from the descriptor's send buffer, one after another, every byte in order")
+    func copiedSendsArriveInOrder() throws {
+        let fixture = try StreamFixture(.tcp)
+        var small: Int32 = 16_384
+        setsockopt(fixture.local, SOL_SOCKET, SO_SNDBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        let data = streamPattern(URingStream.sendBufferSize * 64, seed: 9)
+        let log = try fixture.receiveLog(on: fixture.peer)
+        var offset = 0
+        var failure: (any Error)?
+        // Each send starts when the previous one completed, as a
+        // transport's write-through does; the arrays alternate between
+        // the largest that is copied and smaller ones.
+        func sendNext() {
+            guard offset < data.count else { return }
+            let count = min(offset / URingStream.sendBufferSize % 2 == 0 ? URingStream.sendBufferSize : 1000, data.count - offset)
+            let chunk = Array(data[offset..<offset + count])
+            offset += count
+            let result = fixture.engine.send(fixture.local, bytes: chunk) { result in
+                switch result {
+                case .sent(let sent):
+                    if sent != count { failure = SystemError(errno: EIO, call: "short completion") }
+                    sendNext()
+                case .failed(let error): failure = error
+                }
+            }
+            #expect(result == nil)
+            #expect(fixture.engine.streams.byDescriptor[fixture.local]?.sendBuffer != nil)
+        }
+        sendNext()
+        try pump(fixture.engine) { failure != nil || log.bytes.count >= data.count }
+        #expect(failure == nil)
+        #expect(log.bytes == data)
+    }
+
+    @Test("a single array larger than the send buffer is sent from the array itself")
+    func largeSingleArrayIsNotCopied() throws {
+        let fixture = try StreamFixture()
+        let data = streamPattern(URingStream.sendBufferSize + 1, seed: 10)
+        let log = try fixture.receiveLog(on: fixture.peer)
+        var outcome: Int?
+        #expect(fixture.engine.send(fixture.local, bytes: data) { if case .sent(let count) = $0 { outcome = count } } == nil)
+        #expect(fixture.engine.streams.byDescriptor[fixture.local]?.sendBuffer == nil)
+        try pump(fixture.engine) { outcome != nil && log.bytes.count >= data.count }
+        #expect(outcome == data.count)
+        #expect(log.bytes == data)
+    }
+
     @Test("more buffers than one sendmsg takes go in several, in order")
     func moreBuffersThanOneSendTakes() throws {
         let fixture = try StreamFixture()
@@ -286,9 +333,17 @@ struct URingStreamTests {
         pthread_sigmask(SIG_BLOCK, &blocked, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         var failure: SystemError?
+        var copiedFailure: SystemError?
         #expect(fixture.engine.send(fixture.local, buffers: [[1, 2, 3]], descriptors: []) { result in
             if case .failed(let error) = result { failure = error as? SystemError }
         } == nil)
+        try pump(fixture.engine) { failure != nil }
+        // The same from the send buffer.
+        #expect(fixture.engine.send(fixture.local, bytes: [1, 2, 3]) { result in
+            if case .failed(let error) = result { copiedFailure = error as? SystemError }
+        } == nil)
+        try pump(fixture.engine) { copiedFailure != nil }
+        #expect(copiedFailure?.errno == EPIPE)
         try pump(fixture.engine) { failure != nil }
         #expect(failure?.errno == EPIPE)
         var pending = sigset_t()
@@ -369,7 +424,12 @@ struct URingStreamTests {
         let big = [UInt8](repeating: 7, count: 4 << 20)
         _ = engine.send(local, buffers: [big], descriptors: []) { _ in calls += 1 }
         engine.unwatch(local)
-        try pump(engine) { engine.operationsInFlight(on: local) == 0 }
+        // And a copied send, abandoned the same way on the peer's side.
+        _ = engine.send(fixture.peer, bytes: [UInt8](repeating: 8, count: 100)) { _ in calls += 1 }
+        engine.unwatch(fixture.peer)
+        try pump(engine) {
+            engine.operationsInFlight(on: local) == 0 && engine.operationsInFlight(on: fixture.peer) == 0
+        }
         #expect(calls == 0)
         #expect(engine.streams.byDescriptor[local] == nil)
         #expect(engine.streams.buffers?.availableCount == engine.streams.bufferCount)

@@ -117,21 +117,15 @@ package protocol IOEngine: AnyObject {
         _ fd: Int32, buffers: [[UInt8]], descriptors: [Int32], completion: @escaping (SendResult) -> Void
     ) -> SendResult?
 
-    /// Whether a send is attempted at once, on the caller's stack, so that
-    /// ``send(_:bytes:completion:)`` usually finishes before it returns and
-    /// keeps nothing (readiness engines). A completion engine says `false`:
-    /// every send it makes is in flight until a completion arrives, and its
-    /// callers gain more from reusing one batch array than from skipping
-    /// their queue.
-    var writesThrough: Bool { get }
-
     /// Sends every byte of `bytes` on the stream socket `fd`: the same
     /// contract as ``send(_:buffers:descriptors:completion:)`` with one
     /// buffer and no descriptors. It exists for the common case of a
-    /// transport with nothing queued writing one array: a write-through
-    /// engine tries `send(2)` directly and, when the socket takes
-    /// everything, returns without building a send record or retaining
-    /// `completion`.
+    /// transport with nothing queued writing one array, which every engine
+    /// makes cheaper than a batch: a readiness engine tries `send(2)` at
+    /// once and, when the socket takes everything, returns `.sent` without
+    /// building a send record or retaining `completion`; the io_uring
+    /// engine copies a small array into the descriptor's own send buffer,
+    /// so the array is free again as soon as this returns.
     func send(_ fd: Int32, bytes: [UInt8], completion: @escaping (SendResult) -> Void) -> SendResult?
 }
 
@@ -149,15 +143,6 @@ extension IOEngine {
     /// ``IOEngine/send(_:buffers:descriptors:completion:)``.
     package func send(_ fd: Int32, buffers: [[UInt8]], completion: @escaping (SendResult) -> Void) -> SendResult? {
         send(fd, buffers: buffers, descriptors: [], completion: completion)
-    }
-
-    /// Engines that do not write through send every send alike.
-    package var writesThrough: Bool { false }
-
-    /// One buffer sent as a batch of one (what an engine without a faster
-    /// way does; it costs the one-element array).
-    package func send(_ fd: Int32, bytes: [UInt8], completion: @escaping (SendResult) -> Void) -> SendResult? {
-        send(fd, buffers: [bytes], descriptors: [], completion: completion)
     }
 }
 

@@ -138,9 +138,6 @@ extension ReadinessEngine {
         }
     }
 
-    /// A readiness engine writes through: see ``IOEngine/writesThrough``.
-    package var writesThrough: Bool { true }
-
     package func send(_ fd: Int32, bytes: [UInt8], completion: @escaping (SendResult) -> Void) -> SendResult? {
         precondition(streams[fd]?.pendingSend == nil, "fd \(fd) already has a send in progress")
         var written = 0

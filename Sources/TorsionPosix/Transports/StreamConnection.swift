@@ -51,9 +51,6 @@ public class StreamConnection: HalfCloseableTransport {
     @exclusivity(unchecked) private var connectedProtocol: Protocol?
     /// The owner's bookkeeping, run once after `connectionLost`.
     @exclusivity(unchecked) private var onLost: ((Failure) -> Void)?
-    /// Whether the engine writes through (``IOEngine/writesThrough``);
-    /// read once, it decides the path of every write.
-    private let writesThrough: Bool
     /// Written bytes not yet taken by the kernel.
     @exclusivity(unchecked) private var writeBuffer = StreamWriteBuffer()
     /// The registered producer, with its kind and whether we paused it.
@@ -83,7 +80,6 @@ public class StreamConnection: HalfCloseableTransport {
     init(reactor: Reactor, descriptor: Int32, host: SocketAddress, peer: SocketAddress) {
         self.reactor = reactor
         self.fileDescriptor = descriptor
-        self.writesThrough = reactor.engine.writesThrough
         self.host = host.address
         self.peer = peer.address
     }
@@ -136,7 +132,7 @@ public class StreamConnection: HalfCloseableTransport {
     public func write(_ data: [UInt8]) {
         reactor.assertInIOThread()
         guard acceptsWrites else { return }
-        if writesThrough, writeBuffer.isEmpty, queuedDescriptors.isEmpty, !data.isEmpty,
+        if writeBuffer.isEmpty, queuedDescriptors.isEmpty, !data.isEmpty,
             state == .connected || state == .disconnecting
         {
             return writeThrough(data)
@@ -159,10 +155,11 @@ public class StreamConnection: HalfCloseableTransport {
 
 
     /// Hands `data` to the engine directly, bypassing the queue: nothing
-    /// is buffered, so nothing can be overtaken, and an echo-sized write
-    /// usually finishes inside the engine with no bookkeeping at all (the
-    /// per-message cost of queueing and batching was most of a readiness
-    /// loop's user time).
+    /// is buffered, so nothing can be overtaken. An echo-sized write then
+    /// finishes inside a readiness engine with no bookkeeping at all, and
+    /// the io_uring engine copies it into the descriptor's send buffer (the
+    /// per-message cost of queueing and batching was most of a loop's user
+    /// time).
     private func writeThrough(_ data: [UInt8]) {
         writeBuffer.beginUnqueuedSend(byteCount: data.count)
         guard let result = reactor.engine.send(fileDescriptor, bytes: data, completion: sendCompletion) else {
