@@ -489,18 +489,19 @@ extension URingEngine {
             pending.releaseBuffers()
             return pending.completion(.sent(pending.total))
         }
-        switch -result {
-        case EINTR, EAGAIN:
-            // The kernel retries these itself; should one surface, trying
-            // again is what a readiness loop would do.
-            submitSend(fd, stream)
-        default:
-            guard let pending = stream.send.take() else { return }
-            // A stream socket's sendmsg never returns 0 for bytes to send;
-            // if it did, resubmitting could spin forever: fail instead.
-            let code = result == 0 ? EIO : -result
-            pending.completion(.failed(SystemError(errno: code, call: "sendmsg")))
-        }
+        guard let error = sendFailure(result, call: "sendmsg") else { return submitSend(fd, stream) }
+        stream.send.take()?.completion(.failed(error))
+    }
+
+    /// What a send CQE that moved no bytes means: `nil` when the send is
+    /// to be submitted again, else its error.
+    private func sendFailure(_ result: Int32, call: String) -> SystemError? {
+        // The kernel retries EINTR and EAGAIN itself; should one surface,
+        // trying again is what a readiness loop would do. A stream
+        // socket's send never returns 0 for bytes to send; if it did,
+        // resubmitting could spin forever: fail instead.
+        if result == -EINTR || result == -EAGAIN { return nil }
+        return SystemError(errno: result == 0 ? EIO : -result, call: call)
     }
 
     /// The CQE of a SEND from the stream's send buffer: on, done, or failed.
@@ -517,14 +518,8 @@ extension URingEngine {
             guard let send = stream.copiedSend.take() else { return }
             return send.completion(.sent(send.count))
         }
-        switch -result {
-        case EINTR, EAGAIN:
-            submitCopiedSend(fd, stream)
-        default:
-            guard let send = stream.copiedSend.take() else { return }
-            let code = result == 0 ? EIO : -result
-            send.completion(.failed(SystemError(errno: code, call: "send")))
-        }
+        guard let error = sendFailure(result, call: "send") else { return submitCopiedSend(fd, stream) }
+        stream.copiedSend.take()?.completion(.failed(error))
     }
 
     // MARK: Forgetting
