@@ -28,70 +28,134 @@ package final class URingEngine {
     /// How the ring was set up (which task-running mode the kernel took).
     package let setup: URingSetup
 
-    /// An operation submitted and not yet finished.
-    private struct Operation {
-        /// The descriptor the operation works on, or -1.
-        let descriptor: Int32
-        /// Runs for every CQE of the operation.
-        let completion: (_ result: Int32, _ flags: UInt32) -> Void
-    }
+    /// What runs for every CQE of an operation.
+    typealias Completion = (_ result: Int32, _ flags: UInt32) -> Void
 
-    /// The operations in flight, by token, in reusable slots: a token is
-    /// its slot's index plus one in the low 32 bits and a submission count
-    /// in the high ones, so a lookup is an array index and a check, with no
-    /// hashing (a dictionary by token hashed twice per message), and a late
-    /// CQE of a finished operation never matches the slot's next owner.
+    /// The operations in flight, in reusable slots: a token is its slot's
+    /// index plus one in the low 32 bits and a submission count in the high
+    /// ones, so a lookup is an array index and a check, with no hashing (a
+    /// dictionary by token hashed twice per message), and a late CQE of a
+    /// finished operation never matches the slot's next owner.
+    ///
+    /// The slots of one descriptor are chained (doubly linked, by index),
+    /// so finding what to cancel on a descriptor, and whether anything is
+    /// still in flight on it, needs no per-descriptor collection: the list
+    /// of tokens this replaced was an object fetched, retained and edited
+    /// twice per message.
     private struct OperationTable {
-        private var slots: [(token: UInt64, operation: Operation)?] = []
+        /// One operation, or a free slot (token 0).
+        private struct Slot {
+            var token: UInt64 = 0
+            /// The descriptor the operation counts on, or -1 (none, or
+            /// forgotten by a synchronous cancellation).
+            var descriptor: Int32 = -1
+            /// The neighbours in the descriptor's chain, or -1.
+            var previous = -1
+            var next = -1
+            /// A field of a concrete struct, not an array element: stored
+            /// as an element, a closure is re-abstracted, which allocates a
+            /// thunk context on every insert.
+            var completion: Completion?
+        }
+
+        private var slots: [Slot] = []
+        /// The first slot of each descriptor's chain.
+        private var firstSlots = FileDescriptorMap<Int>()
         private var freeSlots: [Int] = []
         private var submissions: UInt64 = 0
 
-        /// Stores `operation` and returns its token, never 0 (0 marks CQEs
-        /// nobody waits for, those of cancellations).
-        mutating func insert(_ operation: Operation) -> UInt64 {
+        /// Stores `completion` for an operation on `descriptor` (or -1) and
+        /// returns its token, never 0 (0 marks CQEs nobody waits for, those
+        /// of cancellations).
+        mutating func insert(descriptor: Int32, completion: @escaping Completion) -> UInt64 {
             let index: Int
             if let reused = freeSlots.popLast() {
                 index = reused
             } else {
                 index = slots.count
-                slots.append(nil)
+                slots.append(Slot())
             }
             submissions &+= 1
             let token = (submissions & 0xffff_ffff) << 32 | UInt64(index + 1)
-            slots[index] = (token, operation)
+            let first = descriptor >= 0 ? firstSlots[descriptor] : nil
+            if descriptor >= 0 { firstSlots[descriptor] = index }
+            // Field by field in place: building a Slot and assigning it
+            // copied (retained and released) the completion once more.
+            slots.withUnsafeMutableBufferPointer { slots in
+                slots[index].token = token
+                slots[index].descriptor = descriptor
+                slots[index].previous = -1
+                slots[index].next = first ?? -1
+                slots[index].completion = completion
+                if let first { slots[first].previous = index }
+            }
             return token
         }
 
-        /// The operation of `token`, if it is still in flight.
-        subscript(token: UInt64) -> Operation? {
+        /// The slot of `token`, if its operation is still in flight.
+        func slot(of token: UInt64) -> Int? {
             let index = Int(token & 0xffff_ffff) - 1
-            guard index >= 0, index < slots.count, let slot = slots[index], slot.token == token else { return nil }
-            return slot.operation
+            guard index >= 0, index < slots.count, slots[index].token == token else { return nil }
+            return index
         }
 
-        /// Drops the operation of `token` and frees its slot.
-        mutating func remove(_ token: UInt64) {
-            let index = Int(token & 0xffff_ffff) - 1
-            guard index >= 0, index < slots.count, slots[index]?.token == token else { return }
-            slots[index] = nil
-            freeSlots.append(index)
+        /// The descriptor the operation in `slot` counts on, or -1.
+        func descriptor(at slot: Int) -> Int32 { slots[slot].descriptor }
+
+        /// The completion of the operation in `slot`.
+        func completion(at slot: Int) -> Completion { slots[slot].completion! }
+
+        /// Takes the operation out of `slot` (its descriptor no longer
+        /// counts it) and returns its completion, moved, not copied.
+        mutating func remove(at slot: Int) -> Completion {
+            unlink(slot)
+            freeSlots.append(slot)
+            return slots.withUnsafeMutableBufferPointer { slots in
+                slots[slot].token = 0
+                return slots[slot].completion.take()!
+            }
+        }
+
+        /// Stops counting the operation in `slot` on its descriptor; it
+        /// stays in the table for its CQE.
+        mutating func unlink(_ index: Int) {
+            // The fields are read one by one: a copy of the slot would
+            // retain and release its completion.
+            let descriptor = slots[index].descriptor
+            guard descriptor >= 0 else { return }
+            let (previous, next) = (slots[index].previous, slots[index].next)
+            if previous < 0 { firstSlots[descriptor] = next >= 0 ? next : nil }
+            slots.withUnsafeMutableBufferPointer { slots in
+                if previous >= 0 { slots[previous].next = next }
+                if next >= 0 { slots[next].previous = previous }
+                slots[index].descriptor = -1
+                slots[index].previous = -1
+                slots[index].next = -1
+            }
+        }
+
+        /// Whether an operation counts on `fd`.
+        func hasOperations(on fd: Int32) -> Bool { firstSlots[fd] != nil }
+
+        /// The tokens of the operations counting on `fd`.
+        func tokens(on fd: Int32) -> [UInt64] {
+            var found: [UInt64] = []
+            var index = firstSlots[fd] ?? -1
+            while index >= 0 {
+                found.append(slots[index].token)
+                index = slots[index].next
+            }
+            return found
         }
 
         /// Drops every operation.
         mutating func removeAll() {
-            slots = []
-            freeSlots = []
+            self = OperationTable()
         }
     }
 
     /// Operations in flight, by token.
     @exclusivity(unchecked) private var operations = OperationTable()
-    /// Tokens of the operations in flight on each descriptor; usually one
-    /// to three (a receive, a send, a watch), so an array is cheapest. Held
-    /// in a class so that adding and removing a token mutates the array in
-    /// place: through the dictionary's subscript, removing one copied the
-    /// array, an allocation per completed send.
-    @exclusivity(unchecked) private var tokensByDescriptor = FileDescriptorMap<InFlightTokens>()
     /// Descriptors ``closeDescriptor(_:)`` was asked to close while
     /// operations on them were still in flight.
     @exclusivity(unchecked) private var closingDescriptors: Set<Int32> = []
@@ -181,16 +245,8 @@ package final class URingEngine {
     ) -> UInt64 {
         let sqe = nextSQE()
         prepare(sqe)
-        let descriptor = sqe.pointee.fd
-        let token = operations.insert(Operation(descriptor: descriptor, completion: completion))
+        let token = operations.insert(descriptor: sqe.pointee.fd, completion: completion)
         io_uring_sqe_set_data64(sqe, token)
-        if descriptor >= 0 {
-            if let tokens = tokensByDescriptor[descriptor] {
-                tokens.list.append(token)
-            } else {
-                tokensByDescriptor[descriptor] = InFlightTokens(token)
-            }
-        }
         return token
     }
 
@@ -200,7 +256,7 @@ package final class URingEngine {
     /// dropped after the final one. A finished token is ignored. Loop
     /// thread only.
     package func cancel(_ token: UInt64) {
-        guard operations[token] != nil else { return }
+        guard operations.slot(of: token) != nil else { return }
         let sqe = nextSQE()
         io_uring_prep_cancel64(sqe, token, 0)
         // Nobody waits for the cancellation's own CQE.
@@ -230,7 +286,7 @@ package final class URingEngine {
     /// calls (three when the operation was not submitted yet), so not for
     /// the hot path. Falls back to ``cancel(_:)`` if the kernel refuses.
     func cancelSynchronously(_ token: UInt64) {
-        guard let operation = operations[token] else { return }
+        guard operations.slot(of: token) != nil else { return }
         // An SQE still queued is unknown to the kernel: submit it first.
         if io_uring_sq_ready(&ring) > 0 { submitQueued() }
         var registration = io_uring_sync_cancel_reg()
@@ -241,12 +297,14 @@ package final class URingEngine {
         let result = io_uring_register_sync_cancel(&ring, &registration)
         guard result >= 0 || result == -ENOENT || result == -EALREADY else { return cancel(token) }
         _ = io_uring_get_events(&ring)
-        forget(token, of: operation.descriptor)
+        // CQEs run only from wait, so the slot is still this operation's.
+        // It stays for its CQE but no longer keeps its descriptor open.
+        if let slot = operations.slot(of: token) { operations.unlink(slot) }
     }
 
     /// Number of operations in flight on `fd`.
     package func operationsInFlight(on fd: Int32) -> Int {
-        tokensByDescriptor[fd]?.list.count ?? 0
+        operations.tokens(on: fd).count
     }
 
     /// An SQE to fill. When the SQ is full, what is queued is submitted
@@ -292,7 +350,8 @@ package final class URingEngine {
         forgetStream(fd)
         accepts[fd] = nil
         connects[fd] = nil
-        for token in tokensByDescriptor[fd]?.list ?? [] { cancel(token) }
+        guard operations.hasOperations(on: fd) else { return }
+        for token in operations.tokens(on: fd) { cancel(token) }
     }
 
     /// Unwatches `fd` and closes it once no operation on it is in flight:
@@ -301,7 +360,7 @@ package final class URingEngine {
     /// stays taken until then. Loop thread only.
     package func closeDescriptor(_ fd: Int32) {
         unwatch(fd)
-        if tokensByDescriptor[fd] == nil {
+        if !operations.hasOperations(on: fd) {
             Descriptors.close(fd)
         } else {
             closingDescriptors.insert(fd)
@@ -375,25 +434,16 @@ package final class URingEngine {
     /// record and, if the descriptor waits to be closed and this was its
     /// last operation, closes it.
     private func complete(_ token: UInt64, result: Int32, flags: UInt32) {
-        guard token != 0, let operation = operations[token] else { return }
-        let isFinal = flags & IORING_CQE_F_MORE == 0
-        if isFinal {
-            operations.remove(token)
-            forget(token, of: operation.descriptor)
-        }
-        operation.completion(result, flags)
-        if isFinal { closeIfIdle(operation.descriptor) }
-    }
-
-    private func forget(_ token: UInt64, of fd: Int32) {
-        guard fd >= 0 else { return }
-        guard let tokens = tokensByDescriptor[fd], let index = tokens.list.firstIndex(of: token) else { return }
-        tokens.list.remove(at: index)
-        if tokens.list.isEmpty { tokensByDescriptor[fd] = nil }
+        guard token != 0, let slot = operations.slot(of: token) else { return }
+        guard flags & IORING_CQE_F_MORE == 0 else { return operations.completion(at: slot)(result, flags) }
+        let descriptor = operations.descriptor(at: slot)
+        let completion = operations.remove(at: slot)
+        completion(result, flags)
+        closeIfIdle(descriptor)
     }
 
     private func closeIfIdle(_ fd: Int32) {
-        guard fd >= 0, tokensByDescriptor[fd] == nil, closingDescriptors.remove(fd) != nil else { return }
+        guard fd >= 0, !operations.hasOperations(on: fd), closingDescriptors.remove(fd) != nil else { return }
         Descriptors.close(fd)
     }
 
@@ -424,17 +474,9 @@ package final class URingEngine {
         for fd in closingDescriptors { Descriptors.close(fd) }
         closingDescriptors.removeAll()
         operations.removeAll()
-        tokensByDescriptor.removeAll()
         cqePointers.deallocate()
         waker.close()
     }
-}
-
-/// The tokens in flight on one descriptor (see `tokensByDescriptor`).
-private final class InFlightTokens {
-    @exclusivity(unchecked) var list: [UInt64]
-
-    init(_ token: UInt64) { list = [token] }
 }
 
 /// An operation armed for a descriptor: its token (to cancel it) and the
