@@ -50,6 +50,28 @@ struct ReceivedArraysTests {
         #expect(storageAddress(kept) != storageAddress(next))
     }
 
+    @Test("arrays held for a while (sends in flight) are all reused once released")
+    func severalSparesAreReusedAndBounded() {
+        var arrays = ReceivedArrays()
+        let total = ReceivedArrays.spareCount + 2
+        func receiveAll() -> [[UInt8]] {
+            (0..<total).map { value in
+                [UInt8](repeating: UInt8(value), count: 1000).withUnsafeBytes { arrays.makeArray(copying: $0) }
+            }
+        }
+        var held = receiveAll()
+        let firstAddresses = Set(held.map { storageAddress($0) })
+        #expect(firstAddresses.count == total)
+        held = []
+        held = receiveAll()
+        // Every kept spare is reused (the allocator may hand the storage
+        // of the arrays that were not kept to the new ones, so this is a
+        // lower bound).
+        let reused = held.filter { firstAddresses.contains(storageAddress($0)) }
+        #expect(reused.count >= ReceivedArrays.spareCount)
+        for (value, array) in held.enumerated() { #expect(array == [UInt8](repeating: UInt8(value), count: 1000)) }
+    }
+
     @Test("a read far smaller than the spare storage gets an array of its own size")
     func smallReadAfterLargeOneIsNotOversized() {
         var arrays = ReceivedArrays()
