@@ -67,7 +67,7 @@ extension URingEngine {
         } else {
             ready = Self.readiness(UInt32(result)).intersection(registration.interest.union(.invalid))
         }
-        if !ready.isEmpty { registration.handler(ready) }
+        if !ready.isEmpty { registration.handler?(ready) }
         if registry[fd]?.generation == registration.generation, armedPolls[fd] == nil { armPoll(fd) }
     }
 

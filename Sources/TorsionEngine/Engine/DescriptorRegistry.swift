@@ -15,8 +15,11 @@ package struct DescriptorRegistry {
         /// What the descriptor is watched for; never empty.
         package var interest: PollerInterest
         /// Called with the readiness, masked to ``interest`` (plus
-        /// ``PollerInterest/invalid``, which is always passed on).
-        package var handler: (PollerInterest) -> Void
+        /// ``PollerInterest/invalid``, which is always passed on); `nil`
+        /// for a stream of the readiness engine, which dispatches those
+        /// itself: the hot path then calls no closure and retains nothing
+        /// to find where a read or write goes.
+        package var handler: ((PollerInterest) -> Void)?
     }
 
     // MARK: Loop thread only
@@ -37,7 +40,7 @@ package struct DescriptorRegistry {
 
     /// Records a new registration of `fd` and returns its generation.
     package mutating func add(
-        _ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void
+        _ fd: Int32, interest: PollerInterest, handler: ((PollerInterest) -> Void)?
     ) -> UInt32 {
         precondition(registrations[fd] == nil, "fd \(fd) is already registered")
         let generation = nextGeneration
@@ -48,7 +51,7 @@ package struct DescriptorRegistry {
 
     /// Changes the interest and handler of a registered `fd`, keeping its
     /// generation (the descriptor is the same open file).
-    package mutating func update(_ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void) {
+    package mutating func update(_ fd: Int32, interest: PollerInterest, handler: ((PollerInterest) -> Void)?) {
         registrations[fd]?.interest = interest
         registrations[fd]?.handler = handler
     }
@@ -61,7 +64,7 @@ package struct DescriptorRegistry {
     /// The handler and masked readiness for `event`, or `nil` when the event
     /// is stale (fd unregistered, or registered again since with another
     /// generation) or asks for nothing the descriptor still waits for.
-    package func handler(for event: PollerEvent) -> (handler: (PollerInterest) -> Void, ready: PollerInterest)? {
+    package func handler(for event: PollerEvent) -> (handler: ((PollerInterest) -> Void)?, ready: PollerInterest)? {
         guard let registration = registrations[event.fileDescriptor],
             registration.generation == event.generation
         else { return nil }

@@ -181,13 +181,13 @@ extension ReadinessEngine {
     private func updateStreamInterest(_ fd: Int32, _ operations: StreamOperations) throws {
         let interest = operations.interest
         if interest.isEmpty { return unwatch(fd) }
-        try watch(fd, interest: interest) { [unowned self] ready in streamReady(fd, ready) }
+        try register(fd, interest: interest, handler: nil)
     }
 
     /// Dispatches readiness of a stream descriptor: reads first, then the
     /// pending send, each only while `fd` still has the same operations
     /// (a handler may close the connection, and the number may be reused).
-    private func streamReady(_ fd: Int32, _ ready: PollerInterest) {
+    func streamReady(_ fd: Int32, _ ready: PollerInterest) {
         guard let operations = streams[fd] else { return }
         if ready.contains(.invalid) {
             let receiveHandler = operations.receiveHandler

@@ -47,6 +47,12 @@ package final class ReadinessEngine<P: Poller>: IOEngine {
     package var watchedCount: Int { registry.count }
 
     package func watch(_ fd: Int32, interest: PollerInterest, handler: @escaping (PollerInterest) -> Void) throws {
+        try register(fd, interest: interest, handler: handler)
+    }
+
+    /// Registers `fd` for `interest`, with `handler`, or with none for a
+    /// stream this engine dispatches itself (``streamReady(_:_:)``).
+    func register(_ fd: Int32, interest: PollerInterest, handler: ((PollerInterest) -> Void)?) throws {
         guard !interest.isEmpty else { return unwatch(fd) }
         if let current = registry[fd] {
             if current.interest != interest {
@@ -87,7 +93,11 @@ package final class ReadinessEngine<P: Poller>: IOEngine {
             if event.fileDescriptor == waker.fileDescriptor, event.generation == 0 {
                 waker.drain()
             } else if let (handler, ready) = registry.handler(for: event) {
-                handler(ready)
+                if let handler {
+                    handler(ready)
+                } else {
+                    streamReady(event.fileDescriptor, ready)
+                }
             }
         }
     }
