@@ -20,6 +20,12 @@ public struct BenchSummary: Sendable, Equatable, Codable {
     /// The median rate divided by epoll's median rate on the same
     /// workload; `nil` when either is missing.
     public var ratioToEpoll: Double?
+    /// The median, over the rounds in which both succeeded, of this
+    /// server's rate divided by epoll's rate in the same round; `nil` when
+    /// there is no such round. Each round runs every server once, close in
+    /// time, so the per-round ratio cancels most of the drift of a shared
+    /// machine between rounds, which the ratio of medians does not.
+    public var pairedRatioToEpoll: Double?
     /// How many rounds succeeded.
     public var rounds: Int
     /// Why rounds failed, one entry per failed round.
@@ -33,7 +39,30 @@ public struct BenchSummary: Sendable, Equatable, Codable {
             workload: workload.name, label: workload.workload.label, server: server,
             median: results.isEmpty ? nil : results[(results.count - 1) / 2],
             minRate: results.first?.messagesPerSecond, maxRate: results.last?.messagesPerSecond,
-            ratioToEpoll: nil, rounds: results.count, failures: mine.compactMap(\.error))
+            ratioToEpoll: nil, pairedRatioToEpoll: nil, rounds: results.count, failures: mine.compactMap(\.error))
+    }
+
+    /// The median of `values` (the mean of the middle two for an even
+    /// count); `nil` when empty.
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// The per-round ratios of `server`'s rate to `epollServer`'s on `workload`.
+    static func pairedRatios(workload: String, server: String, epollServer: String, records: [RunRecord]) -> [Double] {
+        var epollRates: [Int: Double] = [:]
+        for record in records where record.workload == workload && record.server == epollServer {
+            if let rate = record.result?.messagesPerSecond, rate > 0 { epollRates[record.round] = rate }
+        }
+        return records.compactMap { record in
+            guard record.workload == workload, record.server == server, let rate = record.result?.messagesPerSecond,
+                let epollRate = epollRates[record.round]
+            else { return nil }
+            return rate / epollRate
+        }
     }
 
     /// Every server × workload of `plan`, workload by workload in the
@@ -47,6 +76,12 @@ public struct BenchSummary: Sendable, Equatable, Codable {
                 var row = row
                 if let epollRate, epollRate > 0, let rate = row.median?.messagesPerSecond {
                     row.ratioToEpoll = rate / epollRate
+                }
+                if let epoll {
+                    row.pairedRatioToEpoll = median(
+                        pairedRatios(
+                            workload: workload.name, server: row.server, epollServer: plan.servers[epoll].name,
+                            records: records))
                 }
                 return row
             }
@@ -173,7 +208,7 @@ public struct BenchReport: Sendable, Equatable, Codable {
 enum BenchTable {
     static let headers = [
         "workload", "server", "rate/s", "min..max", "MB/s", "p50 µs", "p99 µs", "p99.9 µs", "srv µs/msg", "load CPU%",
-        "errors", "vs epoll",
+        "errors", "vs epoll", "paired",
     ]
 
     static func render(_ summaries: [BenchSummary], rounds: Int) -> String {
@@ -212,6 +247,7 @@ enum BenchTable {
             fixed(median.latency.p50, 0), fixed(median.latency.p99, 0), fixed(median.latency.p999, 0),
             median.serverMicrosecondsPerMessage.map { fixed($0, 2) } ?? "-", fixed(median.loadCPUPercent, 0),
             String(median.errors), summary.ratioToEpoll.map { fixed($0, 2) + "×" } ?? "-",
+            summary.pairedRatioToEpoll.map { fixed($0, 2) + "×" } ?? "-",
         ]
     }
 

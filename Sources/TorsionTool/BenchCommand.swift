@@ -20,7 +20,8 @@ public struct BenchCommand: ParsableCommand {
             then each --peer), one server at a time: a child process on its own CPU, the load \
             generator in this process on another. Reports the median round per server and \
             workload: rate, MB/s, latency percentiles, the server's CPU µs per message, the load \
-            generator's CPU %, errors, and the ratio to epoll. Workloads: echo (--connections × \
+            generator's CPU %, errors, and the ratio to epoll (of the medians, and paired: the \
+            median of the per-round ratios). Workloads: echo (--connections × \
             --size × --pipeline), echo1000 (1000 connections × --size), stream (one connection, \
             64 KiB chunks), connect (16 concurrent connect-echo-close clients).
             """

@@ -58,11 +58,33 @@ struct BenchReportTests {
         #expect(summaries.map(\.ratioToEpoll) == [1, 0.5, 1.5, 1, 3, nil])
     }
 
+    @Test("the paired ratio is the median of the per-round ratios, and skips rounds either side failed")
+    func pairedRatio() throws {
+        let plan = try makePlan(backends: "epoll,poll", workloads: "echo", rounds: 4)
+        // The machine drifts: epoll's round 2 is fast, poll's is slow. Per
+        // round poll/epoll is 1.2, 0.5, 1.3; round 4 has no epoll result.
+        let records = [
+            record(1, "epoll", 100), record(1, "poll", 120),
+            record(2, "epoll", 300), record(2, "poll", 150),
+            record(3, "epoll", 200), record(3, "poll", 260),
+            record(4, "epoll", nil), record(4, "poll", 999),
+        ]
+        let summaries = BenchSummary.summarize(plan: plan, records: records)
+        let poll = try #require(summaries.first { $0.server == "poll" })
+        #expect(abs((poll.pairedRatioToEpoll ?? 0) - 1.2) < 1e-9)
+        // The ratio of medians tells another story: poll's lower median
+        // of four rounds (150) over epoll's median of three (200).
+        #expect(abs((poll.ratioToEpoll ?? 0) - 0.75) < 1e-9)
+        #expect(summaries.first { $0.server == "epoll" }?.pairedRatioToEpoll == 1)
+        #expect(BenchSummary.median([]) == nil && BenchSummary.median([3, 1]) == 2 && BenchSummary.median([5, 1, 3]) == 3)
+    }
+
     @Test("without epoll in the run there is no ratio")
     func noEpoll() throws {
         let plan = try makePlan(backends: "poll", workloads: "echo", rounds: 1)
         let summaries = BenchSummary.summarize(plan: plan, records: [record(1, "poll", 100)])
         #expect(summaries.map(\.ratioToEpoll) == [nil])
+        #expect(summaries.map(\.pairedRatioToEpoll) == [nil])
     }
 
     @Test("bench.json decodes back to the same report, raw rounds and summaries included")
@@ -95,12 +117,12 @@ struct BenchReportTests {
         ]
         let lines = BenchReport(plan: plan, machine: .current, runs: runs).table.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines[0] == "median of 1 round per server and workload")
-        #expect(lines[1].hasPrefix("workload") && lines[1].hasSuffix("vs epoll"))
+        #expect(lines[1].hasPrefix("workload") && lines[1].hasSuffix("vs epoll  paired"))
         let epollRow = try #require(lines.first { $0.hasPrefix("echo 64×64B") && $0.contains("epoll") })
-        #expect(epollRow.contains("123,456") && epollRow.contains("123,456..123,456") && epollRow.hasSuffix("1.00×"))
+        #expect(epollRow.contains("123,456") && epollRow.contains("123,456..123,456") && epollRow.hasSuffix("1.00×   1.00×"))
         #expect(epollRow.contains(" 7.9 "))  // 123,456 × 64 B in one second
         let pollRow = try #require(lines.first { $0.hasPrefix("echo 64×64B") && $0.split(separator: " ").contains("poll") })
-        #expect(pollRow.hasSuffix("0.50×"))
+        #expect(pollRow.hasSuffix("0.50×   0.50×"))
         let failedRow = try #require(lines.first { $0.hasPrefix("connect 16") && $0.split(separator: " ").contains("poll") })
         #expect(failedRow.contains("FAILED"))
         #expect(lines.contains("poll connect: server \"poll\" exited with status 1"))
