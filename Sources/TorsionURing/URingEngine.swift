@@ -350,7 +350,6 @@ package final class URingEngine {
         forgetStream(fd)
         accepts[fd] = nil
         connects[fd] = nil
-        guard operations.hasOperations(on: fd) else { return }
         for token in operations.tokens(on: fd) { cancel(token) }
     }
 

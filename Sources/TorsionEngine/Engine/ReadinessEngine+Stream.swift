@@ -142,13 +142,12 @@ extension ReadinessEngine {
         precondition(streams[fd]?.pendingSend == nil, "fd \(fd) already has a send in progress")
         var written = 0
         while true {
-            let result = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let (result, code) = sendOnce(fd, bytes, skipping: 0)
             if result == bytes.count { return .sent(result) }
             if result >= 0 {
                 written = result
                 break
             }
-            let code = errno
             if code == EINTR { continue }
             if code == EAGAIN || code == EWOULDBLOCK { break }
             return .failed(SystemError(errno: code, call: "send"))
@@ -276,6 +275,15 @@ extension ReadinessEngine {
         return .finished
     }
 
+    /// One `send(2)` of `bytes` without their first `skip`, with
+    /// MSG_NOSIGNAL. Returns the call's result and errno.
+    private func sendOnce(_ fd: Int32, _ bytes: [UInt8], skipping skip: Int) -> (Int, Int32) {
+        bytes.withUnsafeBytes { bytes in
+            let result = Glibc.send(fd, bytes.baseAddress.map { $0 + skip }, bytes.count - skip, Int32(MSG_NOSIGNAL))
+            return (result, result < 0 ? errno : 0)
+        }
+    }
+
     /// One `sendmsg` of `count` buffers starting at `start` (the first
     /// without its first `skip` bytes), with `descriptors` as SCM_RIGHTS
     /// when there are any; a plain `send` for a single buffer with no
@@ -289,10 +297,7 @@ extension ReadinessEngine {
             // one buffer without the kernel importing a msghdr and iovec
             // array, which makes it measurably cheaper per message than
             // sendmsg(2), with the same MSG_NOSIGNAL.
-            return buffers[start].withUnsafeBytes { bytes in
-                let result = Glibc.send(fd, bytes.baseAddress.map { $0 + skip }, bytes.count - skip, Int32(MSG_NOSIGNAL))
-                return (result, result < 0 ? errno : 0)
-            }
+            return sendOnce(fd, buffers[start], skipping: skip)
         }
         return withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { vectors in
             // Each array's bytes are only valid inside its withUnsafeBytes,

@@ -153,7 +153,6 @@ public class StreamConnection: HalfCloseableTransport {
         pauseProducerAboveHighWater()
     }
 
-
     /// Hands `data` to the engine directly, bypassing the queue: nothing
     /// is buffered, so nothing can be overtaken. An echo-sized write then
     /// finishes inside a readiness engine with no bookkeeping at all, and
