@@ -39,7 +39,7 @@ package final class URingStreams {
     /// The engine's provided buffer ring, once a receive needed it.
     @exclusivity(unchecked) var buffers: BufferRing?
     /// The arrays chunks are delivered in (storage reused when free).
-    @exclusivity(unchecked) var receivedArrays = ReceivedArrays()
+    let receivedArrays = ReceivedArrays()
 
     /// Buffers in the ring. The engine copies each chunk out and returns
     /// its buffer before the next CQE is looked at, so buffers are only
@@ -380,15 +380,15 @@ extension URingEngine {
     /// buffer when they fit it (see ``URingStream/sendBufferSize``), so the
     /// array is not kept; a bigger array is sent from itself, as a batch of
     /// one. Returns `.sent(0)` at once for no bytes, else `nil`.
-    package func send(_ fd: Int32, bytes: [UInt8], completion: @escaping (SendResult) -> Void) -> SendResult? {
+    package func send(_ fd: Int32, bytes: [UInt8], completion: @autoclosure () -> (SendResult) -> Void) -> SendResult? {
         if bytes.isEmpty { return .sent(0) }
         guard bytes.count <= URingStream.sendBufferSize else {
-            return send(fd, buffers: [bytes], descriptors: [], completion: completion)
+            return send(fd, buffers: [bytes], descriptors: [], completion: completion())
         }
         let stream = stream(for: fd)
         precondition(stream.send == nil && stream.copiedSend == nil, "fd \(fd) already has a send in progress")
         bytes.withUnsafeBytes { stream.copyIntoSendBuffer($0) }
-        stream.copiedSend = URingStream.CopiedSend(count: bytes.count, completion: completion)
+        stream.copiedSend = URingStream.CopiedSend(count: bytes.count, completion: completion())
         submitCopiedSend(fd, stream)
         return nil
     }

@@ -11,7 +11,7 @@ private func storageAddress(_ array: [UInt8]) -> UnsafeRawPointer? {
 struct ReceivedArraysTests {
     @Test("an array its receiver let go of lends its storage to the next read")
     func reusesReleasedStorage() {
-        var arrays = ReceivedArrays()
+        let arrays = ReceivedArrays()
         let source: [UInt8] = Array(0..<100)
         /// Makes the first array and lets go of it, as an echo does.
         func receiveAndDrop() -> UnsafeRawPointer? {
@@ -27,7 +27,7 @@ struct ReceivedArraysTests {
 
     @Test("a read of the same size as the last one is copied over it in place")
     func sameSizeReadReusesStorage() {
-        var arrays = ReceivedArrays()
+        let arrays = ReceivedArrays()
         func receiveAndDrop(_ value: UInt8) -> UnsafeRawPointer? {
             let array = [UInt8](repeating: value, count: 64).withUnsafeBytes { arrays.makeArray(copying: $0) }
             return array == [UInt8](repeating: value, count: 64) ? storageAddress(array) : nil
@@ -42,7 +42,7 @@ struct ReceivedArraysTests {
 
     @Test("an array its receiver kept is never written again; the next read gets new storage")
     func keptArrayIsUntouched() {
-        var arrays = ReceivedArrays()
+        let arrays = ReceivedArrays()
         let kept = [UInt8](repeating: 1, count: 64).withUnsafeBytes { arrays.makeArray(copying: $0) }
         let next = [UInt8](repeating: 2, count: 64).withUnsafeBytes { arrays.makeArray(copying: $0) }
         #expect(kept == [UInt8](repeating: 1, count: 64))
@@ -52,7 +52,7 @@ struct ReceivedArraysTests {
 
     @Test("arrays held for a while (sends in flight) are all reused once released")
     func severalSparesAreReusedAndBounded() {
-        var arrays = ReceivedArrays()
+        let arrays = ReceivedArrays()
         let total = ReceivedArrays.spareCount + 2
         func receiveAll() -> [[UInt8]] {
             (0..<total).map { value in
@@ -74,7 +74,7 @@ struct ReceivedArraysTests {
 
     @Test("a read far smaller than the spare storage gets an array of its own size")
     func smallReadAfterLargeOneIsNotOversized() {
-        var arrays = ReceivedArrays()
+        let arrays = ReceivedArrays()
         _ = [UInt8](repeating: 7, count: 65_536).withUnsafeBytes { arrays.makeArray(copying: $0) }
         let small = [UInt8](repeating: 8, count: 64).withUnsafeBytes { arrays.makeArray(copying: $0) }
         #expect(small == [UInt8](repeating: 8, count: 64))
@@ -84,7 +84,7 @@ struct ReceivedArraysTests {
     @Test("random reads, some kept and some dropped: every array keeps the bytes it was made with")
     func randomKeepsAndDrops() {
         var generator = SystemRandomNumberGenerator()
-        var arrays = ReceivedArrays()
+        let arrays = ReceivedArrays()
         var kept: [(array: [UInt8], expected: [UInt8])] = []
         for round in 0..<400 {
             let count = Int.random(in: 0...(round % 10 == 0 ? 70_000 : 300), using: &generator)

@@ -123,10 +123,15 @@ package protocol IOEngine: AnyObject {
     /// transport with nothing queued writing one array, which every engine
     /// makes cheaper than a batch: a readiness engine tries `send(2)` at
     /// once and, when the socket takes everything, returns `.sent` without
-    /// building a send record or retaining `completion`; the io_uring
+    /// building a send record or even evaluating `completion`; the io_uring
     /// engine copies a small array into the descriptor's own send buffer,
     /// so the array is free again as soon as this returns.
-    func send(_ fd: Int32, bytes: [UInt8], completion: @escaping (SendResult) -> Void) -> SendResult?
+    ///
+    /// `completion` is an autoclosure so that a send that finishes at once
+    /// never loads it: a transport's completion is a stored closure, and
+    /// reading one out of a mutable property costs a retain and a release
+    /// per message.
+    func send(_ fd: Int32, bytes: [UInt8], completion: @autoclosure () -> (SendResult) -> Void) -> SendResult?
 }
 
 /// The most descriptors one send passes: Linux's SCM_MAX_FD (253), the

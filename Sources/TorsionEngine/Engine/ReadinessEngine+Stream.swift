@@ -138,7 +138,7 @@ extension ReadinessEngine {
         }
     }
 
-    package func send(_ fd: Int32, bytes: [UInt8], completion: @escaping (SendResult) -> Void) -> SendResult? {
+    package func send(_ fd: Int32, bytes: [UInt8], completion: @autoclosure () -> (SendResult) -> Void) -> SendResult? {
         precondition(streams[fd]?.pendingSend == nil, "fd \(fd) already has a send in progress")
         var written = 0
         while true {
@@ -154,7 +154,7 @@ extension ReadinessEngine {
         }
         // The socket buffer is full: only now is a send record made, and
         // the rest goes out when the descriptor is writable.
-        var pending = PendingSend(buffers: [bytes], descriptors: [], completion: completion)
+        var pending = PendingSend(buffers: [bytes], descriptors: [], completion: completion())
         pending.advance(by: written)
         return waitForWritability(fd, pending)
     }

@@ -25,7 +25,7 @@ package final class ReadinessEngine<P: Poller>: IOEngine {
     /// Receives and sends in progress, by fd (see ReadinessEngine+Stream).
     @exclusivity(unchecked) package var streams = FileDescriptorMap<StreamOperations>()
     /// The arrays reads are delivered in (storage reused when free).
-    @exclusivity(unchecked) package var receivedArrays = ReceivedArrays()
+    package let receivedArrays = ReceivedArrays()
     /// The loop-owned buffer every receive reads into before copying the
     /// bytes read into the array handed to its handler.
     package let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(

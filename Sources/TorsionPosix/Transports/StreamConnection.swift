@@ -39,6 +39,9 @@ public class StreamConnection: HalfCloseableTransport {
 
     /// The reactor whose engine does the I/O; it owns ``fileDescriptor``.
     let reactor: Reactor
+    /// The reactor's engine, held here as well: reached through
+    /// ``reactor`` it was retained and released around every call.
+    private let engine: any IOEngine
     /// The connected socket; closed when the connection ends.
     let fileDescriptor: Int32
     /// This end's address, as the socket reported it.
@@ -79,6 +82,7 @@ public class StreamConnection: HalfCloseableTransport {
     /// is the way to make one.
     init(reactor: Reactor, descriptor: Int32, host: SocketAddress, peer: SocketAddress) {
         self.reactor = reactor
+        self.engine = reactor.engine
         self.fileDescriptor = descriptor
         self.host = host.address
         self.peer = peer.address
@@ -121,7 +125,7 @@ public class StreamConnection: HalfCloseableTransport {
     }
 
     private func startReceiving() throws {
-        try reactor.engine.receive(fileDescriptor) { [unowned self] result in received(result) }
+        try engine.receive(fileDescriptor) { [unowned self] result in received(result) }
     }
 
     // MARK: Writing
@@ -158,15 +162,19 @@ public class StreamConnection: HalfCloseableTransport {
     /// finishes inside a readiness engine with no bookkeeping at all, and
     /// the io_uring engine copies it into the descriptor's send buffer (the
     /// per-message cost of queueing and batching was most of a loop's user
-    /// time).
+    /// time). The bytes are counted as buffered only when the send is left
+    /// in flight: an engine reports completions from its wait, never from
+    /// inside `send`, so nothing can observe the count before it is made.
     private func writeThrough(_ data: [UInt8]) {
-        writeBuffer.beginUnqueuedSend(byteCount: data.count)
-        guard let result = reactor.engine.send(fileDescriptor, bytes: data, completion: sendCompletion) else {
-            // In flight: the engine waits for writability.
-            return pauseProducerAboveHighWater()
+        switch engine.send(fileDescriptor, bytes: data, completion: sendCompletion) {
+        case nil:
+            writeBuffer.beginUnqueuedSend(byteCount: data.count)
+            pauseProducerAboveHighWater()
+        case .sent?:
+            bufferDrained()
+        case .failed(let error)?:
+            sendFailed(error)
         }
-        guard handleSendResult(result) else { return }
-        bufferDrained()
     }
 
     private var acceptsWrites: Bool {
@@ -184,7 +192,7 @@ public class StreamConnection: HalfCloseableTransport {
             // No local copy of the batch: when the send completes, the
             // buffer's reference must be the only one, so acknowledging it
             // keeps its storage instead of allocating anew.
-            let result = reactor.engine.send(
+            let result = engine.send(
                 fileDescriptor, buffers: writeBuffer.inFlight, descriptors: inFlightDescriptors,
                 completion: sendCompletion)
             guard let result else { break }
@@ -220,9 +228,14 @@ public class StreamConnection: HalfCloseableTransport {
             writeBuffer.acknowledgeBatch()
             return true
         case .failed(let error):
-            lose(Failure(ConnectionLost("\(error)")), later: true)
+            sendFailed(error)
             return false
         }
+    }
+
+    /// A send failed: the connection is lost, delivered on the next turn.
+    private func sendFailed(_ error: any Error) {
+        lose(Failure(ConnectionLost("\(error)")), later: true)
     }
 
     /// Everything written was sent: ask a pull producer for more, finish a
@@ -309,7 +322,7 @@ public class StreamConnection: HalfCloseableTransport {
         reactor.assertInIOThread()
         guard !readingPaused else { return }
         readingPaused = true
-        if state == .connected { reactor.engine.cancelReceive(fileDescriptor) }
+        if state == .connected { engine.cancelReceive(fileDescriptor) }
     }
 
     /// Reads again after ``pauseProducing()``. Reactor thread only.
@@ -367,7 +380,7 @@ public class StreamConnection: HalfCloseableTransport {
             return lose(Failure(ConnectionDone()), later: true)
         }
         state = .disconnecting
-        reactor.engine.cancelReceive(fileDescriptor)
+        engine.cancelReceive(fileDescriptor)
         if writeBuffer.isEmpty, producer == nil {
             lose(Failure(ConnectionDone()), later: true)
         }
