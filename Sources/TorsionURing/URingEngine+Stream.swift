@@ -76,9 +76,9 @@ package final class URingStreams {
 final class URingStream {
     // MARK: Receiving
 
-    /// Set while the transport receives (between ``URingEngine/receive(_:handler:)``
+    /// Set while the transport receives (between ``URingEngine/receive(_:receiver:)``
     /// and ``URingEngine/cancelReceive(_:)`` or a final result).
-    @exclusivity(unchecked) var handler: ((ReceiveResult) -> Void)?
+    @exclusivity(unchecked) var receiver: (any StreamReceiver)?
     /// The armed multishot receive, until its final CQE: while set, no
     /// second receive is armed (the two would interleave bytes).
     @exclusivity(unchecked) var receiveToken: UInt64?
@@ -205,10 +205,10 @@ extension URingEngine {
     ///
     /// - Throws: ``SystemError`` or ``BufferRingConfigurationError`` when
     ///   the buffer ring cannot be set up; nothing is armed then.
-    package func receive(_ fd: Int32, handler: @escaping (ReceiveResult) -> Void) throws {
+    package func receive(_ fd: Int32, receiver: any StreamReceiver) throws {
         _ = try receiveBuffers()
         let stream = stream(for: fd)
-        stream.handler = handler
+        stream.receiver = receiver
         if !stream.parked.isEmpty {
             scheduleParkedDelivery(fd, stream)
         } else if stream.receiveToken == nil {
@@ -218,14 +218,14 @@ extension URingEngine {
         // under way, is re-armed by its final CQE).
     }
 
-    /// Stops receiving from `fd`: the handler is not called again until
-    /// ``receive(_:handler:)``, and the multishot receive is cancelled so
+    /// Stops receiving from `fd`: the receiver is not called again until
+    /// ``receive(_:receiver:)``, and the multishot receive is cancelled so
     /// the kernel stops reading the socket (backpressure). Chunks that
     /// complete meanwhile are kept, in order, for the next receive. No-op
     /// when not receiving. Loop thread only.
     package func cancelReceive(_ fd: Int32) {
-        guard let stream = streams.byDescriptor[fd], stream.handler != nil else { return }
-        stream.handler = nil
+        guard let stream = streams.byDescriptor[fd], stream.receiver != nil else { return }
+        stream.receiver = nil
         if let token = stream.receiveToken, !stream.cancelRequested {
             stream.cancelRequested = true
             cancel(token)
@@ -285,7 +285,7 @@ extension URingEngine {
         }
         guard streams.byDescriptor[fd] === stream else { return }
         if let chunk { deliver(.data(chunk), fd, stream) }
-        // The handler may have closed the connection: the rest is for a
+        // The receiver may have closed the connection: the rest is for a
         // stream that is still current.
         guard isFinal, streams.byDescriptor[fd] === stream else { return }
         if result == 0 {
@@ -306,29 +306,29 @@ extension URingEngine {
         }
     }
 
-    /// Hands `result` to the handler, or parks it when the transport does
+    /// Hands `result` to the receiver, or parks it when the transport does
     /// not receive right now or earlier results still wait (order).
     /// A final result (end of file, error) ends receiving first.
     private func deliver(_ result: ReceiveResult, _ fd: Int32, _ stream: URingStream) {
-        guard let handler = stream.handler, stream.parked.isEmpty else {
+        guard let receiver = stream.receiver, stream.parked.isEmpty else {
             stream.parked.append(result)
             return
         }
-        if case .data = result {} else { stream.handler = nil }
-        handler(result)
+        if case .data = result {} else { stream.receiver = nil }
+        receiver.received(result)
     }
 
     /// Arms a new multishot receive when the transport still receives,
     /// none is armed and nothing is parked.
     private func rearmIfReceiving(_ fd: Int32, _ stream: URingStream) {
-        guard streams.byDescriptor[fd] === stream, stream.handler != nil, stream.receiveToken == nil,
+        guard streams.byDescriptor[fd] === stream, stream.receiver != nil, stream.receiveToken == nil,
             stream.parked.isEmpty
         else { return }
         armReceive(fd, stream)
     }
 
     /// Delivers the parked results from the next ``wait(timeout:)`` (not
-    /// from inside ``receive(_:handler:)``, which the protocol may call from
+    /// from inside ``receive(_:receiver:)``, which the protocol may call from
     /// its own code): a NOP's completion runs them.
     private func scheduleParkedDelivery(_ fd: Int32, _ stream: URingStream) {
         guard !stream.parkedDeliveryScheduled else { return }
@@ -342,10 +342,10 @@ extension URingEngine {
     /// Delivers parked results in order while the transport receives, then
     /// re-arms the receive if it still does.
     private func deliverParked(_ fd: Int32, _ stream: URingStream) {
-        while streams.byDescriptor[fd] === stream, let handler = stream.handler, !stream.parked.isEmpty {
+        while streams.byDescriptor[fd] === stream, let receiver = stream.receiver, !stream.parked.isEmpty {
             let result = stream.parked.removeFirst()
-            if case .data = result {} else { stream.handler = nil }
-            handler(result)
+            if case .data = result {} else { stream.receiver = nil }
+            receiver.received(result)
         }
         rearmIfReceiving(fd, stream)
     }
@@ -529,7 +529,7 @@ extension URingEngine {
     /// and only give their buffers back.
     func forgetStream(_ fd: Int32) {
         guard let stream = streams.byDescriptor.removeValue(forKey: fd) else { return }
-        stream.handler = nil
+        stream.receiver = nil
         stream.parked.removeAll()
         stream.sendCompletion = { _, _ in }
         stream.hasSendCompletion = false

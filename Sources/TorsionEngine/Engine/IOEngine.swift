@@ -86,16 +86,17 @@ package protocol IOEngine: AnyObject {
 
     // MARK: Stream receive and send
 
-    /// Starts receiving from the stream socket `fd`: `handler` is called
-    /// from ``wait(timeout:)`` with each chunk read (one array per read),
-    /// until ``cancelReceive(_:)``, ``unwatch(_:)``, or a final
-    /// ``ReceiveResult/endOfFile`` or ``ReceiveResult/failed(_:)`` after
-    /// which receiving stops by itself. Calling it while receiving
-    /// replaces the handler.
+    /// Starts receiving from the stream socket `fd`: `receiver` hears
+    /// ``StreamReceiver/received(_:)`` from ``wait(timeout:)`` with each
+    /// chunk read (one array per read), until ``cancelReceive(_:)``,
+    /// ``unwatch(_:)``, or a final ``ReceiveResult/endOfFile`` or
+    /// ``ReceiveResult/failed(_:)`` after which receiving stops by itself.
+    /// The engine holds `receiver` until then. Calling it while receiving
+    /// replaces the receiver.
     ///
     /// - Throws: the engine's refusal of `fd` (for example select with an
     ///   fd ≥ FD_SETSIZE); nothing is registered then.
-    func receive(_ fd: Int32, handler: @escaping (ReceiveResult) -> Void) throws
+    func receive(_ fd: Int32, receiver: any StreamReceiver) throws
 
     /// Stops receiving from `fd`; the handler is not called again. A send
     /// in progress continues. No-op when not receiving.
@@ -151,7 +152,40 @@ extension IOEngine {
     }
 }
 
-/// One delivery of ``IOEngine/receive(_:handler:)``.
+/// Whom an engine hands what it reads from a stream descriptor: the
+/// stream transport itself. An object, not a closure, because it is called
+/// once per read: a closure capturing its transport `unowned` cost a
+/// context retain, a strong retain of the transport and a thunk per call.
+package protocol StreamReceiver: AnyObject {
+    /// One delivery of ``IOEngine/receive(_:receiver:)``: bytes, or the
+    /// final end of file or failure. Loop thread only.
+    func received(_ result: ReceiveResult)
+}
+
+/// A ``StreamReceiver`` that calls a closure: for code that receives
+/// without a transport (engine tests, tools).
+package final class ClosureStreamReceiver: StreamReceiver {
+    private let handler: (ReceiveResult) -> Void
+
+    /// A receiver that passes every delivery to `handler`.
+    package init(_ handler: @escaping (ReceiveResult) -> Void) {
+        self.handler = handler
+    }
+
+    package func received(_ result: ReceiveResult) {
+        handler(result)
+    }
+}
+
+extension IOEngine {
+    /// Receives from `fd` into `handler`: ``IOEngine/receive(_:receiver:)``
+    /// through a ``ClosureStreamReceiver``.
+    package func receive(_ fd: Int32, handler: @escaping (ReceiveResult) -> Void) throws {
+        try receive(fd, receiver: ClosureStreamReceiver(handler))
+    }
+}
+
+/// One delivery of ``IOEngine/receive(_:receiver:)``.
 package enum ReceiveResult {
     /// Bytes read, never empty; the array is the receiver's to keep.
     case data([UInt8])

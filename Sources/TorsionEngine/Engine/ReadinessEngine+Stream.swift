@@ -5,8 +5,8 @@ import Glibc
 /// ``ReadinessEngine``: what its readiness registration is for. Loop
 /// thread only.
 package final class StreamOperations {
-    /// Set while receiving; called with each read.
-    @exclusivity(unchecked) package var receiveHandler: ((ReceiveResult) -> Void)?
+    /// Set while receiving; hears each read.
+    @exclusivity(unchecked) package var receiver: (any StreamReceiver)?
     /// Set while a send waits for writability.
     @exclusivity(unchecked) package var pendingSend: PendingSend?
 
@@ -14,7 +14,7 @@ package final class StreamOperations {
     /// while a send waits.
     package var interest: PollerInterest {
         var interest: PollerInterest = []
-        if receiveHandler != nil { interest.insert(.read) }
+        if receiver != nil { interest.insert(.read) }
         if pendingSend != nil { interest.insert(.write) }
         return interest
     }
@@ -101,24 +101,24 @@ extension ReadinessEngine {
     /// is level-triggered and reports what is left on the next turn.
     package static var maximumReadsPerWakeUp: Int { 4 }
 
-    package func receive(_ fd: Int32, handler: @escaping (ReceiveResult) -> Void) throws {
+    package func receive(_ fd: Int32, receiver: any StreamReceiver) throws {
         let operations = streams[fd] ?? StreamOperations()
-        let wasReceiving = operations.receiveHandler != nil
-        operations.receiveHandler = handler
+        let wasReceiving = operations.receiver != nil
+        operations.receiver = receiver
         streams[fd] = operations
         guard !wasReceiving else { return }
         do {
             try updateStreamInterest(fd, operations)
         } catch {
-            operations.receiveHandler = nil
+            operations.receiver = nil
             if operations.interest.isEmpty { streams[fd] = nil }
             throw error
         }
     }
 
     package func cancelReceive(_ fd: Int32) {
-        guard let operations = streams[fd], operations.receiveHandler != nil else { return }
-        operations.receiveHandler = nil
+        guard let operations = streams[fd], operations.receiver != nil else { return }
+        operations.receiver = nil
         // Removing an interest from a registered, open descriptor does
         // not fail; if it did, the stale read readiness is ignored below.
         try? updateStreamInterest(fd, operations)
@@ -185,15 +185,15 @@ extension ReadinessEngine {
 
     /// Dispatches readiness of a stream descriptor: reads first, then the
     /// pending send, each only while `fd` still has the same operations
-    /// (a handler may close the connection, and the number may be reused).
+    /// (a receiver or completion may close the connection, and the number may be reused).
     func streamReady(_ fd: Int32, _ ready: PollerInterest) {
         guard let operations = streams[fd] else { return }
         if ready.contains(.invalid) {
-            let receiveHandler = operations.receiveHandler
+            let receiver = operations.receiver
             let pendingSend = operations.pendingSend
             unwatch(fd)
             let error = SystemError(errno: EBADF, call: "poll")
-            receiveHandler?(.failed(error))
+            receiver?.received(.failed(error))
             pendingSend?.completion(.failed(error))
             return
         }
@@ -219,29 +219,29 @@ extension ReadinessEngine {
     }
 
     /// Reads up to ``maximumReadsPerWakeUp`` times into the loop-owned
-    /// buffer, handing each chunk to the receive handler. Stops early on a
+    /// buffer, handing each chunk to the receiver. Stops early on a
     /// short read (the socket is drained), EAGAIN, end of file or an error;
-    /// the last two end the receive before the handler hears of them.
+    /// the last two end the receive before the receiver hears of them.
     private func performReceive(_ fd: Int32, _ operations: StreamOperations) {
         var reads = 0
         while reads < Self.maximumReadsPerWakeUp {
-            guard streams[fd] === operations, let handler = operations.receiveHandler else { return }
+            guard streams[fd] === operations, let receiver = operations.receiver else { return }
             let count = read(fd, receiveBuffer.baseAddress, receiveBuffer.count)
             if count > 0 {
                 reads += 1
                 // One copy into an array the protocol owns; the loop's
                 // buffer is reused for the next read.
                 let bytes = receivedArrays.makeArray(copying: UnsafeRawBufferPointer(rebasing: receiveBuffer[..<count]))
-                handler(.data(bytes))
+                receiver.received(.data(bytes))
                 if count < receiveBuffer.count { return }
                 continue
             }
             let code = count == 0 ? 0 : errno
             if code == EINTR { continue }
             if code == EAGAIN || code == EWOULDBLOCK { return }
-            operations.receiveHandler = nil
+            operations.receiver = nil
             try? updateStreamInterest(fd, operations)
-            handler(code == 0 ? .endOfFile : .failed(SystemError(errno: code, call: "read")))
+            receiver.received(code == 0 ? .endOfFile : .failed(SystemError(errno: code, call: "read")))
             return
         }
     }

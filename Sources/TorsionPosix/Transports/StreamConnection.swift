@@ -14,7 +14,7 @@ import TorsionCore
 /// and this transport drop their references to the protocol.
 ///
 /// Reactor thread only, like everything attached to a reactor.
-public class StreamConnection: HalfCloseableTransport {
+public class StreamConnection: HalfCloseableTransport, StreamReceiver {
     /// Bytes buffered above which a streaming producer is paused: 64 KiB,
     /// Twisted's `bufferSize`.
     public static let highWaterMark = 65_536
@@ -124,8 +124,11 @@ public class StreamConnection: HalfCloseableTransport {
         }
     }
 
+    /// The engine holds this connection as its receiver until receiving
+    /// stops; the descriptor is closed before `connectionLost`, which ends
+    /// that hold, so no cycle outlives the connection.
     private func startReceiving() throws {
-        try engine.receive(fileDescriptor) { [unowned self] result in received(result) }
+        try engine.receive(fileDescriptor, receiver: self)
     }
 
     // MARK: Writing
@@ -343,7 +346,9 @@ public class StreamConnection: HalfCloseableTransport {
         loseConnection()
     }
 
-    private func received(_ result: ReceiveResult) {
+    /// What the engine read: bytes for the protocol, or the end of the
+    /// reading half. Reactor thread only, called by the engine.
+    package func received(_ result: ReceiveResult) {
         guard state == .connected || state == .disconnecting else { return }
         switch result {
         case .data(let bytes):
