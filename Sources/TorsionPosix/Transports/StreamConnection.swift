@@ -37,6 +37,13 @@ public class StreamConnection: HalfCloseableTransport, StreamReceiver {
 
     // MARK: Reactor thread only
 
+    // Stored properties are declared in the order a message uses them, the
+    // ones every read and write touches first: a class keeps its fields in
+    // declaration order, so these share the object's first cache lines.
+    // With a thousand connections the objects are cold when their message
+    // arrives: the same instructions then take about twice the user time
+    // per message as with 64, the difference being cache misses.
+
     /// The reactor whose engine does the I/O; it owns ``fileDescriptor``.
     let reactor: Reactor
     /// The reactor's engine, held here as well: reached through
@@ -44,39 +51,41 @@ public class StreamConnection: HalfCloseableTransport, StreamReceiver {
     private let engine: any IOEngine
     /// The connected socket; closed when the connection ends.
     let fileDescriptor: Int32
-    /// This end's address, as the socket reported it.
-    public let host: any Address
-    /// The other end's address.
-    public let peer: any Address
 
     @exclusivity(unchecked) private(set) var state = State.created
     /// The protocol, until it heard `connectionLost`.
     @exclusivity(unchecked) private var connectedProtocol: Protocol?
-    /// The owner's bookkeeping, run once after `connectionLost`.
-    @exclusivity(unchecked) private var onLost: ((Failure) -> Void)?
     /// Written bytes not yet taken by the kernel.
     @exclusivity(unchecked) private var writeBuffer = StreamWriteBuffer()
-    /// The registered producer, with its kind and whether we paused it.
-    @exclusivity(unchecked) private var producer: (any Producer)?
-    @exclusivity(unchecked) private var producerIsStreaming = false
-    @exclusivity(unchecked) private var producerPaused = false
-    /// Asks a pull producer for more on the next turn (never more than one).
-    @exclusivity(unchecked) private var pullRequest: DelayedCall?
-    /// ``pauseProducing()`` stopped reading.
-    @exclusivity(unchecked) private var readingPaused = false
-    /// The peer's end of file arrived (half-closeable protocols only).
-    @exclusivity(unchecked) private var readClosed = false
+    /// Duplicates of descriptors to pass (SCM_RIGHTS) with the next bytes
+    /// written; ours to close.
+    @exclusivity(unchecked) private var queuedDescriptors: [Int32] = []
     /// ``loseWriteConnection()`` was called: send FIN after the buffer.
     @exclusivity(unchecked) private var writeCloseRequested = false
     /// FIN was sent.
     @exclusivity(unchecked) private var writeClosed = false
-    /// Duplicates of descriptors to pass (SCM_RIGHTS) with the next bytes
-    /// written, and those riding with the batch in flight; ours to close.
-    @exclusivity(unchecked) private var queuedDescriptors: [Int32] = []
+    /// ``pauseProducing()`` stopped reading.
+    @exclusivity(unchecked) private var readingPaused = false
+    /// The peer's end of file arrived (half-closeable protocols only).
+    @exclusivity(unchecked) private var readClosed = false
+    /// The registered producer, with its kind and whether we paused it.
+    @exclusivity(unchecked) private var producerIsStreaming = false
+    @exclusivity(unchecked) private var producerPaused = false
+    @exclusivity(unchecked) private var producer: (any Producer)?
+    /// Asks a pull producer for more on the next turn (never more than one).
+    @exclusivity(unchecked) private var pullRequest: DelayedCall?
+    /// The descriptors riding with the batch in flight; ours to close once
+    /// it completed.
     @exclusivity(unchecked) private var inFlightDescriptors: [Int32] = []
     /// The reason `connectionLost` will receive, while its delivery waits
     /// for the next turn, and the delayed call that delivers it.
     @exclusivity(unchecked) private var pendingLoss: (reason: Failure, call: DelayedCall)?
+    /// The owner's bookkeeping, run once after `connectionLost`.
+    @exclusivity(unchecked) private var onLost: ((Failure) -> Void)?
+    /// This end's address, as the socket reported it.
+    public let host: any Address
+    /// The other end's address.
+    public let peer: any Address
 
     /// Wraps `descriptor`; ``Reactor/makeStreamConnection(descriptor:host:peer:)``
     /// is the way to make one.
