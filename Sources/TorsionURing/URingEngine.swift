@@ -163,8 +163,18 @@ package final class URingEngine {
     /// enabled by the loop's thread yet.
     @exclusivity(unchecked) private var enabled: Bool
     @exclusivity(unchecked) private var closed = false
+    /// One CQE copied out of the ring.
+    private typealias CompletedCQE = (token: UInt64, result: Int32, flags: UInt32)
     /// Reused between turns: the CQEs of one batch, copied out of the ring.
-    @exclusivity(unchecked) private var batch: [(token: UInt64, result: Int32, flags: UInt32)] = []
+    /// A fixed block rather than an array: appending to an array tests its
+    /// uniqueness for every CQE, and iterating it retains it.
+    private let batch = UnsafeMutablePointer<CompletedCQE>.allocate(capacity: URingEngine.batchSize)
+    /// The next CQE of ``batch`` to run, and how many it holds.
+    @exclusivity(unchecked) private var batchNext = 0
+    @exclusivity(unchecked) private var batchCount = 0
+    /// The CQEs in ``batch`` emptied the ring: once they ran, the drain is
+    /// over.
+    @exclusivity(unchecked) private var batchWasShort = false
     /// Reused between turns: where `io_uring_peek_batch_cqe` puts pointers.
     private let cqePointers = UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>.allocate(
         capacity: URingEngine.batchSize)
@@ -219,6 +229,7 @@ package final class URingEngine {
         } catch {
             io_uring_queue_exit(&self.ring)
             cqePointers.deallocate()
+            batch.deallocate()
             throw error
         }
         armWaker()
@@ -226,6 +237,9 @@ package final class URingEngine {
 
     deinit {
         close()
+        // Freed here, not in close: a completion may close the engine
+        // while its batch is being run.
+        batch.deallocate()
     }
 
     // MARK: Submitting and cancelling
@@ -411,27 +425,48 @@ package final class URingEngine {
     /// Runs the completions of every CQE in the ring, batch by batch. Each
     /// batch is copied out and the CQ advanced before any completion runs,
     /// so completions may submit (and even fill the SQ) freely.
+    ///
+    /// The batch is engine state, not a local: a completion that runs the
+    /// loop again (a nested iterate) continues the same batch before it
+    /// takes new CQEs, so completions run in CQE order even then (a
+    /// nested drain that took new CQEs first delivered a stream's later
+    /// bytes before earlier ones still waiting in the outer batch).
     private func drainCompletions() {
         let capacity = UInt32(Self.batchSize)
         while true {
-            let count = io_uring_peek_batch_cqe(&ring, cqePointers, capacity)
-            guard count > 0 else { return }
-            for index in 0..<Int(count) {
-                guard let cqe = cqePointers[index] else { continue }
-                batch.append((cqe.pointee.user_data, cqe.pointee.res, cqe.pointee.flags))
-            }
-            io_uring_cq_advance(&ring, count)
-            for (token, result, flags) in batch {
+            // A completion may close the engine: nothing runs after that.
+            while batchNext < batchCount, !closed {
+                let (token, result, flags) = batch[batchNext]
+                batchNext += 1
                 complete(token, result: result, flags: flags)
             }
-            batch.removeAll(keepingCapacity: true)
-            if count < capacity { return }
+            if batchWasShort || closed {
+                batchWasShort = false
+                return
+            }
+            let count = io_uring_peek_batch_cqe(&ring, cqePointers, capacity)
+            guard count > 0 else { return }
+            var copied = 0
+            for index in 0..<Int(count) {
+                guard let cqe = cqePointers[index] else { continue }
+                batch[copied] = (cqe.pointee.user_data, cqe.pointee.res, cqe.pointee.flags)
+                copied += 1
+            }
+            io_uring_cq_advance(&ring, count)
+            (batchNext, batchCount) = (0, copied)
+            // A short batch emptied the ring: run it, then stop.
+            batchWasShort = count < capacity
         }
     }
+
+    // Inlined into the drain loop, as the optimizer did before that loop
+    // kept its batch in engine state; called out of line it cost about
+    // 50 instructions per message (callgrind, io_uring echo).
 
     /// Runs the completion of `token`; after its final CQE drops the
     /// record and, if the descriptor waits to be closed and this was its
     /// last operation, closes it.
+    @inline(__always)
     private func complete(_ token: UInt64, result: Int32, flags: UInt32) {
         guard token != 0, let slot = operations.slot(of: token) else { return }
         guard flags & IORING_CQE_F_MORE == 0 else { return operations.completion(at: slot)(result, flags) }
@@ -474,6 +509,8 @@ package final class URingEngine {
         closingDescriptors.removeAll()
         operations.removeAll()
         cqePointers.deallocate()
+        batchNext = 0
+        batchCount = 0
         waker.close()
     }
 }

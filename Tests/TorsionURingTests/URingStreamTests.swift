@@ -448,6 +448,41 @@ struct URingStreamTests {
         #expect(second.text == "hello")
     }
 
+    @Test("a receive handler that runs the loop again gets every chunk once, in order, and so does the batch it interrupted")
+    func nestedWait() throws {
+        let fixture = try StreamFixture()
+        let (otherLocal, otherPeer) = try StreamPairKind.unix.makePair()
+        defer {
+            fixture.engine.unwatch(otherLocal)
+            close(otherLocal)
+            close(otherPeer)
+        }
+        let engine = fixture.engine
+        let logs = [ReceiveLog(), ReceiveLog()]
+        var nested = false
+        // Whichever receive hears its first chunk first sends the second
+        // chunks and drains them from inside its handler, while the other
+        // first chunk still waits in the outer batch.
+        func handler(_ log: ReceiveLog) -> (ReceiveResult) -> Void {
+            { result in
+                log.record(result)
+                guard !nested else { return }
+                nested = true
+                writeText("second", to: fixture.peer)
+                writeText("second", to: otherPeer)
+                try? engine.wait(timeout: 1)
+            }
+        }
+        try engine.receive(fixture.local, handler: handler(logs[0]))
+        try engine.receive(otherLocal, handler: handler(logs[1]))
+        writeText("first ", to: fixture.peer)
+        writeText("first ", to: otherPeer)
+        try pump(engine) { logs.allSatisfy { $0.bytes.count >= 12 } }
+        try engine.wait(timeout: 0)
+        #expect(nested)
+        #expect(logs.map(\.text) == ["first second", "first second"])
+    }
+
     @Test("an empty send finishes at once, without an SQE")
     func emptySend() throws {
         let fixture = try StreamFixture()
