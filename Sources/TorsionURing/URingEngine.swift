@@ -220,8 +220,14 @@ package final class URingEngine {
     ///   eventfd.
     package init() throws {
         var ring = io_uring()
-        setup = try URingSetup.makeRing(
-            &ring, entries: Self.submissionEntries, completionEntries: Self.completionEntries)
+        do {
+            setup = try URingSetup.makeRing(
+                &ring, entries: Self.submissionEntries, completionEntries: Self.completionEntries)
+        } catch {
+            cqePointers.deallocate()
+            batch.deallocate()
+            throw error
+        }
         self.ring = ring
         enabled = setup != .singleIssuer
         do {
@@ -387,13 +393,17 @@ package final class URingEngine {
     /// `io_uring_submit_and_wait_timeout`; then runs the completion of
     /// every CQE in the ring. Loop thread only.
     ///
+    /// Called from inside a completion (a nested iterate) while CQEs of the
+    /// outer batch still wait to run, it does not block: those are ready
+    /// work the kernel no longer counts.
+    ///
     /// - Throws: ``SystemError`` when `io_uring_enter` fails for another
     ///   reason than the timeout or a signal.
     package func wait(timeout: Double?) throws {
         enableIfNeeded()
         var cqe: UnsafeMutablePointer<io_uring_cqe>? = nil
         let result: Int32
-        if let timeout {
+        if let timeout = batchNext < batchCount ? 0 : timeout {
             var limit = Self.timespec(timeout)
             result = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &limit, nil)
         } else {
@@ -410,6 +420,9 @@ package final class URingEngine {
                 -result == EEXIST ? "io_uring_enter (the ring belongs to the loop's first thread)" : "io_uring_enter"
             throw SystemError(errno: -result, call: call)
         }
+        // Whether the last batch emptied the ring is out of date after a
+        // wait: the drain looks at the ring again.
+        batchWasShort = false
         drainCompletions()
     }
 
