@@ -6,7 +6,7 @@
 /// from another thread (timers, `callFromThread` and `ReactorFDSet` need
 /// no more). Ports, connectors and stream transports use the
 /// completion-style operations (``accept(_:handler:)``,
-/// ``connect(_:to:completion:)``, ``receive(_:handler:)``,
+/// ``connect(_:to:completion:)``, ``receive(_:receiver:)``,
 /// ``send(_:buffers:descriptors:completion:)``): ``ReadinessEngine``
 /// emulates them with a nonblocking syscall on readiness, an io_uring
 /// engine submits them natively — the transports above do not know which.
@@ -98,7 +98,7 @@ package protocol IOEngine: AnyObject {
     ///   fd ≥ FD_SETSIZE); nothing is registered then.
     func receive(_ fd: Int32, receiver: any StreamReceiver) throws
 
-    /// Stops receiving from `fd`; the handler is not called again. A send
+    /// Stops receiving from `fd`; the receiver is not called again. A send
     /// in progress continues. No-op when not receiving.
     func cancelReceive(_ fd: Int32)
 

@@ -27,7 +27,7 @@ package final class ReadinessEngine<P: Poller>: IOEngine {
     /// The arrays reads are delivered in (storage reused when free).
     package let receivedArrays = ReceivedArrays()
     /// The loop-owned buffer every receive reads into before copying the
-    /// bytes read into the array handed to its handler.
+    /// bytes read into the array handed to its receiver.
     package let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(
         byteCount: ReadinessEngine.receiveBufferSize, alignment: 16)
 

@@ -15,7 +15,7 @@
 /// those at a time. An array a protocol kept is never touched: it is
 /// shared, so it is skipped.
 ///
-/// Value semantics hold because storage is reused only when this struct
+/// Value semantics hold because storage is reused only when this object
 /// holds the sole reference. Memory stays bounded: at most
 /// ``spareCount`` arrays are kept, and storage is reused only when the new
 /// bytes fill at least a quarter of it, so an array kept later never holds
@@ -54,15 +54,13 @@ package final class ReceivedArrays {
 
     /// An array holding a copy of `bytes`.
     package func makeArray(copying bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        if filled > 0 {
-            var index = lastReused
-            for _ in 0..<filled {
-                if reuses(index, for: bytes) {
-                    lastReused = index
-                    return spares[index]
-                }
-                index = index + 1 == filled ? 0 : index + 1
+        var index = lastReused
+        for _ in 0..<filled {
+            if reuses(index, for: bytes) {
+                lastReused = index
+                return spares[index]
             }
+            index = index + 1 == filled ? 0 : index + 1
         }
         let array = [UInt8](bytes)
         if filled < Self.spareCount {
