@@ -74,6 +74,14 @@ package final class URingStreams {
 
 /// The receive and send of one stream descriptor. Loop thread only.
 final class URingStream {
+    /// The descriptor this state belongs to.
+    let fd: Int32
+    /// Whether this is still the state of ``fd``: cleared when the stream
+    /// is forgotten (unwatched), after which its late CQEs only give their
+    /// buffers back. The same as finding this object in
+    /// ``URingStreams/byDescriptor``, without a lookup and a retain per CQE.
+    @exclusivity(unchecked) var isCurrent = true
+
     // MARK: Receiving
 
     /// Set while the transport receives (between ``URingEngine/receive(_:receiver:)``
@@ -97,23 +105,14 @@ final class URingStream {
 
     /// The send in flight, if any: one per descriptor. Left in place when
     /// the stream is forgotten, so the arrays an in-flight SENDMSG reads
-    /// live until its final CQE (whose completion keeps this stream).
+    /// live until its final CQE (whose operation record keeps this stream).
     @exclusivity(unchecked) var send: PendingSend?
-    /// The completion of every SENDMSG of this stream, made once so a send
-    /// allocates no closure; reset when the stream is forgotten (it holds
-    /// the stream). Not an Optional on purpose: a closure taken out of an
-    /// Optional and stored back is wrapped in one more reabstraction thunk
-    /// each time, a chain that grows with every send.
-    @exclusivity(unchecked) var sendCompletion: (_ result: Int32, _ flags: UInt32) -> Void = { _, _ in }
-    /// Whether ``sendCompletion`` is the real one yet.
-    @exclusivity(unchecked) var hasSendCompletion = false
-
     /// A single-array send copied into ``sendBuffer``, while in flight
     /// (never at the same time as ``send``).
     @exclusivity(unchecked) var copiedSend: CopiedSend?
     /// The bytes of ``copiedSend``: allocated by the first copied send,
     /// reused by every later one, freed with the stream (which the send's
-    /// completion keeps alive until the final CQE).
+    /// operation record keeps alive until the final CQE).
     private(set) var sendBuffer: UnsafeMutableRawBufferPointer?
     /// The largest array a send copies (and the size of ``sendBuffer``):
     /// 4 KiB covers request/response messages; bulk writes are sent from
@@ -163,7 +162,9 @@ final class URingStream {
     /// The SCM_RIGHTS control message of a send that passes descriptors.
     var control: UnsafeMutableRawBufferPointer?
 
-    init() {
+    /// Empty state for `fd`.
+    init(fd: Int32) {
+        self.fd = fd
         message.initialize(to: msghdr())
     }
 
@@ -245,7 +246,7 @@ extension URingEngine {
     /// The state of `fd`, created on first use.
     private func stream(for fd: Int32) -> URingStream {
         if let stream = streams.byDescriptor[fd] { return stream }
-        let stream = URingStream()
+        let stream = URingStream(fd: fd)
         streams.byDescriptor[fd] = stream
         return stream
     }
@@ -253,20 +254,20 @@ extension URingEngine {
     /// Submits the multishot receive of `fd`, selecting buffers from the ring.
     private func armReceive(_ fd: Int32, _ stream: URingStream) {
         stream.cancelRequested = false
-        stream.receiveToken = submit({ sqe in
-            io_uring_prep_recv_multishot(sqe, fd, nil, 0, 0)
-            sqe.pointee.flags |= BufferRing.selectFlag
-            sqe.pointee.buf_group = URingStreams.bufferGroup
-        }) { [unowned self] result, flags in
-            receiveCompleted(fd, stream, result: result, flags: flags)
-        }
+        stream.receiveToken = submit(
+            { sqe in
+                io_uring_prep_recv_multishot(sqe, fd, nil, 0, 0)
+                sqe.pointee.flags |= BufferRing.selectFlag
+                sqe.pointee.buf_group = URingStreams.bufferGroup
+            }, operation: .receive(stream))
     }
 
     /// One CQE of the multishot receive of `stream`. Its buffer, if any, is
     /// copied and given back before anything else happens, even for a
     /// stream that was unwatched meanwhile (the kernel cannot reuse it
     /// otherwise).
-    private func receiveCompleted(_ fd: Int32, _ stream: URingStream, result: Int32, flags: UInt32) {
+    func receiveCompleted(_ stream: URingStream, result: Int32, flags: UInt32) {
+        let fd = stream.fd
         var chunk: [UInt8]?
         if flags & IORING_CQE_F_BUFFER != 0, let buffers = streams.buffers {
             let id = UInt16(truncatingIfNeeded: flags >> IORING_CQE_BUFFER_SHIFT)
@@ -283,11 +284,11 @@ extension URingEngine {
             stream.receiveToken = nil
             stream.cancelRequested = false
         }
-        guard streams.byDescriptor[fd] === stream else { return }
+        guard stream.isCurrent else { return }
         if let chunk { deliver(.data(chunk), fd, stream) }
         // The receiver may have closed the connection: the rest is for a
         // stream that is still current.
-        guard isFinal, streams.byDescriptor[fd] === stream else { return }
+        guard isFinal, stream.isCurrent else { return }
         if result == 0 {
             deliver(.endOfFile, fd, stream)
         } else if result > 0 || result == -ENOBUFS || result == -ECANCELED {
@@ -321,7 +322,7 @@ extension URingEngine {
     /// Arms a new multishot receive when the transport still receives,
     /// none is armed and nothing is parked.
     private func rearmIfReceiving(_ fd: Int32, _ stream: URingStream) {
-        guard streams.byDescriptor[fd] === stream, stream.receiver != nil, stream.receiveToken == nil,
+        guard stream.isCurrent, stream.receiver != nil, stream.receiveToken == nil,
             stream.parked.isEmpty
         else { return }
         armReceive(fd, stream)
@@ -342,7 +343,7 @@ extension URingEngine {
     /// Delivers parked results in order while the transport receives, then
     /// re-arms the receive if it still does.
     private func deliverParked(_ fd: Int32, _ stream: URingStream) {
-        while streams.byDescriptor[fd] === stream, let receiver = stream.receiver, !stream.parked.isEmpty {
+        while stream.isCurrent, let receiver = stream.receiver, !stream.parked.isEmpty {
             let result = stream.parked.removeFirst()
             if case .data = result {} else { stream.receiver = nil }
             receiver.received(result)
@@ -397,18 +398,10 @@ extension URingEngine {
     private func submitCopiedSend(_ fd: Int32, _ stream: URingStream) {
         guard let buffer = stream.sendBuffer else { return }
         let (offset, count) = stream.updateCopiedSend { ($0.offset, $0.count) }
-        installSendCompletion(fd, stream)
         let start = buffer.baseAddress! + offset
         submit(
             { sqe in io_uring_prep_send(sqe, fd, start, count - offset, Int32(MSG_NOSIGNAL)) },
-            completion: stream.sendCompletion)
-    }
-
-    /// Makes the stream's send completion on its first send.
-    private func installSendCompletion(_ fd: Int32, _ stream: URingStream) {
-        guard !stream.hasSendCompletion else { return }
-        stream.hasSendCompletion = true
-        stream.sendCompletion = { [unowned self] result, _ in sendCompleted(fd, stream, result: result) }
+            operation: .send(stream))
     }
 
     /// Submits one SENDMSG for what is left of `pending` (up to
@@ -440,14 +433,13 @@ extension URingEngine {
             }
             return pending.descriptors
         }
-        installSendCompletion(fd, stream)
         if count == 1, passing.isEmpty {
             // One buffer and nothing to pass: a SEND, which spares the
             // kernel importing a msghdr and iovec array per message.
             let buffer = vectors[0]
             submit(
                 { sqe in io_uring_prep_send(sqe, fd, buffer.iov_base, buffer.iov_len, Int32(MSG_NOSIGNAL)) },
-                completion: stream.sendCompletion)
+                operation: .send(stream))
             return
         }
         var message = msghdr()
@@ -461,13 +453,14 @@ extension URingEngine {
         let header = stream.message
         submit(
             { sqe in io_uring_prep_sendmsg(sqe, fd, header, UInt32(MSG_NOSIGNAL)) },
-            completion: stream.sendCompletion)
+            operation: .send(stream))
     }
 
     /// The CQE of one SENDMSG: on, done, or failed. Ignored when the send
     /// was abandoned (``unwatch(_:)``).
-    private func sendCompleted(_ fd: Int32, _ stream: URingStream, result: Int32) {
-        guard streams.byDescriptor[fd] === stream else { return }
+    func sendCompleted(_ stream: URingStream, result: Int32) {
+        let fd = stream.fd
+        guard stream.isCurrent else { return }
         if stream.copiedSend != nil { return copiedSendCompleted(fd, stream, result: result) }
         guard stream.send != nil else { return }
         if result > 0 {
@@ -529,10 +522,9 @@ extension URingEngine {
     /// and only give their buffers back.
     func forgetStream(_ fd: Int32) {
         guard let stream = streams.byDescriptor.removeValue(forKey: fd) else { return }
+        stream.isCurrent = false
         stream.receiver = nil
         stream.parked.removeAll()
-        stream.sendCompletion = { _, _ in }
-        stream.hasSendCompletion = false
     }
 
     /// Unregisters the buffer ring before the ring itself goes away, so no

@@ -31,6 +31,22 @@ package final class URingEngine {
     /// What runs for every CQE of an operation.
     typealias Completion = (_ result: Int32, _ flags: UInt32) -> Void
 
+    /// What a CQE is for. A stream's receive and send, the operations of
+    /// every message, are named by their stream and dispatched by a
+    /// switch; everything else (accepts, polls, connects, the waker)
+    /// carries a closure. A closure per stream operation cost, on every
+    /// message, a retain of its context, an unowned-to-strong retain of
+    /// the engine, a thunk and the releases, and its context was one more
+    /// heap object per connection to bring into cache.
+    enum Operation {
+        /// A CQE of the stream's multishot receive.
+        case receive(URingStream)
+        /// The CQE of the stream's send (SEND or SENDMSG).
+        case send(URingStream)
+        /// Any other operation: `completion` runs for each of its CQEs.
+        case general(Completion)
+    }
+
     /// The operations in flight, in reusable slots: a token is its slot's
     /// index plus one in the low 32 bits and a submission count in the high
     /// ones, so a lookup is an array index and a check, with no hashing (a
@@ -52,10 +68,11 @@ package final class URingEngine {
             /// The neighbours in the descriptor's chain, or -1.
             var previous = -1
             var next = -1
-            /// A field of a concrete struct, not an array element: stored
-            /// as an element, a closure is re-abstracted, which allocates a
-            /// thunk context on every insert.
-            var completion: Completion?
+            /// The operation; `nil` in a free slot. A field of a concrete
+            /// struct, not an array element: stored as an element, a
+            /// closure is re-abstracted, which allocates a thunk context on
+            /// every insert.
+            var operation: Operation?
         }
 
         private var slots: [Slot] = []
@@ -64,10 +81,10 @@ package final class URingEngine {
         private var freeSlots: [Int] = []
         private var submissions: UInt64 = 0
 
-        /// Stores `completion` for an operation on `descriptor` (or -1) and
-        /// returns its token, never 0 (0 marks CQEs nobody waits for, those
-        /// of cancellations).
-        mutating func insert(descriptor: Int32, completion: @escaping Completion) -> UInt64 {
+        /// Stores `operation` on `descriptor` (or -1) and returns its
+        /// token, never 0 (0 marks CQEs nobody waits for, those of
+        /// cancellations).
+        mutating func insert(descriptor: Int32, operation: Operation) -> UInt64 {
             let index: Int
             if let reused = freeSlots.popLast() {
                 index = reused
@@ -80,13 +97,13 @@ package final class URingEngine {
             let first = descriptor >= 0 ? firstSlots[descriptor] : nil
             if descriptor >= 0 { firstSlots[descriptor] = index }
             // Field by field in place: building a Slot and assigning it
-            // copied (retained and released) the completion once more.
+            // copied (retained and released) the operation once more.
             slots.withUnsafeMutableBufferPointer { slots in
                 slots[index].token = token
                 slots[index].descriptor = descriptor
                 slots[index].previous = -1
                 slots[index].next = first ?? -1
-                slots[index].completion = completion
+                slots[index].operation = operation
                 if let first { slots[first].previous = index }
             }
             return token
@@ -102,17 +119,17 @@ package final class URingEngine {
         /// The descriptor the operation in `slot` counts on, or -1.
         func descriptor(at slot: Int) -> Int32 { slots[slot].descriptor }
 
-        /// The completion of the operation in `slot`.
-        func completion(at slot: Int) -> Completion { slots[slot].completion! }
+        /// The operation in `slot`.
+        func operation(at slot: Int) -> Operation { slots[slot].operation! }
 
         /// Takes the operation out of `slot` (its descriptor no longer
-        /// counts it) and returns its completion, moved, not copied.
-        mutating func remove(at slot: Int) -> Completion {
+        /// counts it) and returns it, moved, not copied.
+        mutating func remove(at slot: Int) -> Operation {
             unlink(slot)
             freeSlots.append(slot)
             return slots.withUnsafeMutableBufferPointer { slots in
                 slots[slot].token = 0
-                return slots[slot].completion.take()!
+                return slots[slot].operation.take()!
             }
         }
 
@@ -120,7 +137,7 @@ package final class URingEngine {
         /// stays in the table for its CQE.
         mutating func unlink(_ index: Int) {
             // The fields are read one by one: a copy of the slot would
-            // retain and release its completion.
+            // retain and release its operation.
             let descriptor = slots[index].descriptor
             guard descriptor >= 0 else { return }
             let (previous, next) = (slots[index].previous, slots[index].next)
@@ -263,9 +280,16 @@ package final class URingEngine {
         _ prepare: (UnsafeMutablePointer<io_uring_sqe>) -> Void,
         completion: @escaping (_ result: Int32, _ flags: UInt32) -> Void
     ) -> UInt64 {
+        submit(prepare, operation: .general(completion))
+    }
+
+    /// ``submit(_:completion:)`` for an operation dispatched by kind (a
+    /// stream's receive or send) instead of by closure.
+    @discardableResult
+    func submit(_ prepare: (UnsafeMutablePointer<io_uring_sqe>) -> Void, operation: Operation) -> UInt64 {
         let sqe = nextSQE()
         prepare(sqe)
-        let token = operations.insert(descriptor: sqe.pointee.fd, completion: completion)
+        let token = operations.insert(descriptor: sqe.pointee.fd, operation: operation)
         io_uring_sqe_set_data64(sqe, token)
         return token
     }
@@ -482,11 +506,20 @@ package final class URingEngine {
     @inline(__always)
     private func complete(_ token: UInt64, result: Int32, flags: UInt32) {
         guard token != 0, let slot = operations.slot(of: token) else { return }
-        guard flags & IORING_CQE_F_MORE == 0 else { return operations.completion(at: slot)(result, flags) }
+        guard flags & IORING_CQE_F_MORE == 0 else { return run(operations.operation(at: slot), result, flags) }
         let descriptor = operations.descriptor(at: slot)
-        let completion = operations.remove(at: slot)
-        completion(result, flags)
+        run(operations.remove(at: slot), result, flags)
         closeIfIdle(descriptor)
+    }
+
+    /// Runs what one CQE of `operation` is for.
+    @inline(__always)
+    private func run(_ operation: Operation, _ result: Int32, _ flags: UInt32) {
+        switch operation {
+        case .receive(let stream): receiveCompleted(stream, result: result, flags: flags)
+        case .send(let stream): sendCompleted(stream, result: result)
+        case .general(let completion): completion(result, flags)
+        }
     }
 
     private func closeIfIdle(_ fd: Int32) {
