@@ -105,14 +105,16 @@ final class URingStream {
 
     /// The send in flight, if any: one per descriptor. Left in place when
     /// the stream is forgotten, so the arrays an in-flight SENDMSG reads
-    /// live until its final CQE (whose operation record keeps this stream).
+    /// live until its final CQE (whose operation record keeps this stream)
+    /// or until the engine closes, which drops every record with the ring.
     @exclusivity(unchecked) var send: PendingSend?
     /// A single-array send copied into ``sendBuffer``, while in flight
     /// (never at the same time as ``send``).
     @exclusivity(unchecked) var copiedSend: CopiedSend?
     /// The bytes of ``copiedSend``: allocated by the first copied send,
     /// reused by every later one, freed with the stream (which the send's
-    /// operation record keeps alive until the final CQE).
+    /// operation record keeps alive until the final CQE, or until the
+    /// engine closes).
     private(set) var sendBuffer: UnsafeMutableRawBufferPointer?
     /// The largest array a send copies (and the size of ``sendBuffer``):
     /// 4 KiB covers request/response messages; bulk writes are sent from
@@ -420,11 +422,11 @@ extension URingEngine {
                 let skip = position == 0 ? pending.offset : 0
                 // SAFETY: a native array's storage does not move while the
                 // array is alive and unmutated; `stream.send` holds every
-                // array, unmutated, until the send's final CQE (the
-                // completion keeps `stream` alive, and forgetting the
-                // stream leaves `send` in place), so the pointer stays
-                // valid after withUnsafeBytes returns. The kernel only
-                // reads through it.
+                // array, unmutated, until the send's final CQE (the slot's
+                // `.send(stream)` operation keeps `stream` alive, and
+                // forgetting the stream leaves `send` in place), so the
+                // pointer stays valid after withUnsafeBytes returns. The
+                // kernel only reads through it.
                 vectors[position] = pending.buffers[pending.index + position].withUnsafeBytes { bytes in
                     iovec(
                         iov_base: bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0 + skip) },
@@ -456,8 +458,8 @@ extension URingEngine {
             operation: .send(stream))
     }
 
-    /// The CQE of one SENDMSG: on, done, or failed. Ignored when the send
-    /// was abandoned (``unwatch(_:)``).
+    /// The CQE of one SEND or SENDMSG: on, done, or failed. Ignored when
+    /// the send was abandoned (``unwatch(_:)``).
     func sendCompleted(_ stream: URingStream, result: Int32) {
         let fd = stream.fd
         guard stream.isCurrent else { return }
@@ -517,9 +519,11 @@ extension URingEngine {
 
     // MARK: Forgetting
 
-    /// Drops the receive and send state of `fd` (called by ``unwatch(_:)``,
-    /// which cancels the operations): their late CQEs find the state gone
-    /// and only give their buffers back.
+    /// Forgets the receive and send state of `fd` (called by
+    /// ``unwatch(_:)``, which cancels the operations): the stream is no
+    /// longer current, so its late CQEs only give their buffers back; its
+    /// send state stays in place until the send's final CQE, because the
+    /// kernel may still read it.
     func forgetStream(_ fd: Int32) {
         guard let stream = streams.byDescriptor.removeValue(forKey: fd) else { return }
         stream.isCurrent = false

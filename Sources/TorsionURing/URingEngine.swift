@@ -6,10 +6,12 @@ import TorsionEngine
 /// ring, completed by completion queue entries (CQEs), instead of
 /// readiness followed by a system call.
 ///
-/// Every operation is submitted with ``submit(_:completion:)``, which tags
-/// its submission queue entry (SQE) with a fresh token; ``wait(timeout:)``
+/// Every operation is submitted with ``submit(_:completion:)`` (or, for a
+/// connection's receive and send, `submit(_:operation:)`), which tags its
+/// submission queue entry (SQE) with a fresh token; ``wait(timeout:)``
 /// submits everything queued and waits in one `io_uring_enter`, then runs
-/// the completion of each CQE's token. Operations are counted per
+/// what each CQE's token names: the stream's receive or send handling, or
+/// the operation's completion. Operations are counted per
 /// descriptor so that ``closeDescriptor(_:)`` closes a descriptor only
 /// once every operation on it has delivered its final CQE: no completion
 /// can reach a closed descriptor, or a new one that reused its number.
@@ -69,9 +71,9 @@ package final class URingEngine {
             var previous = -1
             var next = -1
             /// The operation; `nil` in a free slot. A field of a concrete
-            /// struct, not an array element: stored as an element, a
-            /// closure is re-abstracted, which allocates a thunk context on
-            /// every insert.
+            /// struct, not an array element: stored as an element, the
+            /// closure of a `.general` operation is re-abstracted, which
+            /// allocates a thunk context on every insert.
             var operation: Operation?
         }
 
