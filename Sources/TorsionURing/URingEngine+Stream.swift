@@ -213,9 +213,9 @@ extension URingEngine {
         let stream = stream(for: fd)
         stream.receiver = receiver
         if !stream.parked.isEmpty {
-            scheduleParkedDelivery(fd, stream)
+            scheduleParkedDelivery(stream)
         } else if stream.receiveToken == nil {
-            armReceive(fd, stream)
+            armReceive(stream)
         }
         // Otherwise the armed receive goes on (or, if its cancellation is
         // under way, is re-armed by its final CQE).
@@ -253,8 +253,10 @@ extension URingEngine {
         return stream
     }
 
-    /// Submits the multishot receive of `fd`, selecting buffers from the ring.
-    private func armReceive(_ fd: Int32, _ stream: URingStream) {
+    /// Submits the multishot receive of `stream`, selecting buffers from
+    /// the ring.
+    private func armReceive(_ stream: URingStream) {
+        let fd = stream.fd
         stream.cancelRequested = false
         stream.receiveToken = submit(
             { sqe in
@@ -269,7 +271,6 @@ extension URingEngine {
     /// stream that was unwatched meanwhile (the kernel cannot reuse it
     /// otherwise).
     func receiveCompleted(_ stream: URingStream, result: Int32, flags: UInt32) {
-        let fd = stream.fd
         var chunk: [UInt8]?
         if flags & IORING_CQE_F_BUFFER != 0, let buffers = streams.buffers {
             let id = UInt16(truncatingIfNeeded: flags >> IORING_CQE_BUFFER_SHIFT)
@@ -287,12 +288,12 @@ extension URingEngine {
             stream.cancelRequested = false
         }
         guard stream.isCurrent else { return }
-        if let chunk { deliver(.data(chunk), fd, stream) }
+        if let chunk { deliver(.data(chunk), stream) }
         // The receiver may have closed the connection: the rest is for a
         // stream that is still current.
         guard isFinal, stream.isCurrent else { return }
         if result == 0 {
-            deliver(.endOfFile, fd, stream)
+            deliver(.endOfFile, stream)
         } else if result > 0 || result == -ENOBUFS || result == -ECANCELED {
             if result == -ENOBUFS { streams.exhaustedReceives += 1 }
             // A multishot receive ended without an end of stream: the
@@ -303,16 +304,16 @@ extension URingEngine {
             // its buffer back when it was handled, and the new SQE
             // reaches the kernel with the next submission, after this
             // whole batch of CQEs returned theirs.
-            rearmIfReceiving(fd, stream)
+            rearmIfReceiving(stream)
         } else {
-            deliver(.failed(SystemError(errno: -result, call: "recv")), fd, stream)
+            deliver(.failed(SystemError(errno: -result, call: "recv")), stream)
         }
     }
 
     /// Hands `result` to the receiver, or parks it when the transport does
     /// not receive right now or earlier results still wait (order).
     /// A final result (end of file, error) ends receiving first.
-    private func deliver(_ result: ReceiveResult, _ fd: Int32, _ stream: URingStream) {
+    private func deliver(_ result: ReceiveResult, _ stream: URingStream) {
         guard let receiver = stream.receiver, stream.parked.isEmpty else {
             stream.parked.append(result)
             return
@@ -323,34 +324,34 @@ extension URingEngine {
 
     /// Arms a new multishot receive when the transport still receives,
     /// none is armed and nothing is parked.
-    private func rearmIfReceiving(_ fd: Int32, _ stream: URingStream) {
+    private func rearmIfReceiving(_ stream: URingStream) {
         guard stream.isCurrent, stream.receiver != nil, stream.receiveToken == nil,
             stream.parked.isEmpty
         else { return }
-        armReceive(fd, stream)
+        armReceive(stream)
     }
 
     /// Delivers the parked results from the next ``wait(timeout:)`` (not
     /// from inside ``receive(_:receiver:)``, which the protocol may call from
     /// its own code): a NOP's completion runs them.
-    private func scheduleParkedDelivery(_ fd: Int32, _ stream: URingStream) {
+    private func scheduleParkedDelivery(_ stream: URingStream) {
         guard !stream.parkedDeliveryScheduled else { return }
         stream.parkedDeliveryScheduled = true
         submit({ sqe in io_uring_prep_nop(sqe) }) { [unowned self] _, _ in
             stream.parkedDeliveryScheduled = false
-            deliverParked(fd, stream)
+            deliverParked(stream)
         }
     }
 
     /// Delivers parked results in order while the transport receives, then
     /// re-arms the receive if it still does.
-    private func deliverParked(_ fd: Int32, _ stream: URingStream) {
+    private func deliverParked(_ stream: URingStream) {
         while stream.isCurrent, let receiver = stream.receiver, !stream.parked.isEmpty {
             let result = stream.parked.removeFirst()
             if case .data = result {} else { stream.receiver = nil }
             receiver.received(result)
         }
-        rearmIfReceiving(fd, stream)
+        rearmIfReceiving(stream)
     }
 
     // MARK: Sending
@@ -375,7 +376,7 @@ extension URingEngine {
         // A second send now would interleave its bytes with the first's.
         precondition(stream.send == nil && stream.copiedSend == nil, "fd \(fd) already has a send in progress")
         stream.send = pending
-        submitSend(fd, stream)
+        submitSend(stream)
         return nil
     }
 
@@ -392,13 +393,14 @@ extension URingEngine {
         precondition(stream.send == nil && stream.copiedSend == nil, "fd \(fd) already has a send in progress")
         bytes.withUnsafeBytes { stream.copyIntoSendBuffer($0) }
         stream.copiedSend = URingStream.CopiedSend(count: bytes.count, completion: completion())
-        submitCopiedSend(fd, stream)
+        submitCopiedSend(stream)
         return nil
     }
 
     /// Submits a SEND of what is left of the stream's copied send.
-    private func submitCopiedSend(_ fd: Int32, _ stream: URingStream) {
+    private func submitCopiedSend(_ stream: URingStream) {
         guard let buffer = stream.sendBuffer else { return }
+        let fd = stream.fd
         let (offset, count) = stream.updateCopiedSend { ($0.offset, $0.count) }
         let start = buffer.baseAddress! + offset
         submit(
@@ -410,8 +412,9 @@ extension URingEngine {
     /// ``maximumBuffersPerSend`` buffers), or a SEND when that is a single
     /// buffer with no descriptors, with MSG_NOSIGNAL: a peer that went away
     /// is an EPIPE result, not a SIGPIPE that kills the process.
-    private func submitSend(_ fd: Int32, _ stream: URingStream) {
+    private func submitSend(_ stream: URingStream) {
         guard stream.send != nil else { return }
+        let fd = stream.fd
         // The send is read in place (inout), never copied out of the
         // stream: a copy retains its arrays and closure, several times per
         // message.
@@ -461,9 +464,8 @@ extension URingEngine {
     /// The CQE of one SEND or SENDMSG: on, done, or failed. Ignored when
     /// the send was abandoned (``unwatch(_:)``).
     func sendCompleted(_ stream: URingStream, result: Int32) {
-        let fd = stream.fd
         guard stream.isCurrent else { return }
-        if stream.copiedSend != nil { return copiedSendCompleted(fd, stream, result: result) }
+        if stream.copiedSend != nil { return copiedSendCompleted(stream, result: result) }
         guard stream.send != nil else { return }
         if result > 0 {
             let finished = stream.updateSend { pending in
@@ -476,7 +478,7 @@ extension URingEngine {
                 // rest goes in a new SQE, which the kernel runs when the
                 // socket has room again.
                 streams.shortSends += 1
-                return submitSend(fd, stream)
+                return submitSend(stream)
             }
             guard var pending = stream.send.take() else { return }
             // The sender's batch must be uniquely referenced again when it
@@ -484,7 +486,7 @@ extension URingEngine {
             pending.releaseBuffers()
             return pending.completion(.sent(pending.total))
         }
-        guard let error = sendFailure(result, call: "sendmsg") else { return submitSend(fd, stream) }
+        guard let error = sendFailure(result, call: "sendmsg") else { return submitSend(stream) }
         stream.send.take()?.completion(.failed(error))
     }
 
@@ -500,7 +502,7 @@ extension URingEngine {
     }
 
     /// The CQE of a SEND from the stream's send buffer: on, done, or failed.
-    private func copiedSendCompleted(_ fd: Int32, _ stream: URingStream, result: Int32) {
+    private func copiedSendCompleted(_ stream: URingStream, result: Int32) {
         if result > 0 {
             let finished = stream.updateCopiedSend { send in
                 send.offset += Int(result)
@@ -508,12 +510,12 @@ extension URingEngine {
             }
             if !finished {
                 streams.shortSends += 1
-                return submitCopiedSend(fd, stream)
+                return submitCopiedSend(stream)
             }
             guard let send = stream.copiedSend.take() else { return }
             return send.completion(.sent(send.count))
         }
-        guard let error = sendFailure(result, call: "send") else { return submitCopiedSend(fd, stream) }
+        guard let error = sendFailure(result, call: "send") else { return submitCopiedSend(stream) }
         stream.copiedSend.take()?.completion(.failed(error))
     }
 
