@@ -19,6 +19,17 @@ import TorsionEngine
 /// buffers come back in any order: the ring stores each buffer's id
 /// beside its address, and ids are positions in one contiguous block.
 ///
+/// An *incremental* ring (`IOU_PBUF_RING_INC`, Linux 6.12) lets one buffer
+/// serve several receives: each takes only the bytes it needs, from where
+/// the last one stopped, and the buffer stays at the head until it is
+/// full. A completion then says `IORING_CQE_F_BUF_MORE` while the kernel
+/// keeps the buffer, and the bytes are at the offset this object tracks
+/// (the kernel fills a buffer front to back, and its completions arrive in
+/// that order). So large buffers cost nothing for small messages, which
+/// pack into one buffer, while a bulk receive still gets a large chunk per
+/// completion. ``consume(_:count:kernelKeepsBuffer:_:)`` handles both
+/// kinds of ring.
+///
 /// Loop thread only: the tail is written without a lock, and the kernel
 /// only reads it.
 package final class BufferRing {
@@ -34,6 +45,13 @@ package final class BufferRing {
     private let storage: UnsafeMutableRawPointer
     /// Whether each buffer is out of the ring (lent to a completion).
     @exclusivity(unchecked) private var lent: [Bool]
+    /// Bytes of each buffer the kernel has filled and completions have
+    /// reported so far; the next completion's bytes start there. Stays
+    /// zero on a ring that is not incremental.
+    @exclusivity(unchecked) private var consumed: [Int]
+    /// Whether the kernel consumes this ring's buffers incrementally
+    /// (`IOU_PBUF_RING_INC`), as asked and as the kernel accepted.
+    package let isIncremental: Bool
     /// Set from registration until ``unregister(from:)``: while the kernel
     /// knows the memory it must not be freed.
     @exclusivity(unchecked) private var registered = false
@@ -55,16 +73,30 @@ package final class BufferRing {
     /// `buf_group` (`IOSQE_BUFFER_SELECT`, a macro Swift does not import).
     package static let selectFlag = UInt8(1 << IOSQE_BUFFER_SELECT_BIT)
 
+    /// The registration flag for incremental consumption,
+    /// `IOU_PBUF_RING_INC` (Linux 6.12; liburing 2.3's headers predate it,
+    /// so the value is the kernel's, and the registration's flags go in
+    /// the field those headers call `pad`).
+    static let incrementalFlag: UInt16 = 2
+
+    /// The completion flag of an incremental ring saying the kernel keeps
+    /// the buffer for more bytes, `IORING_CQE_F_BUF_MORE` (Linux 6.12).
+    package static let kernelKeepsBufferFlag: UInt32 = 1 << 4
+
     /// Allocates `bufferCount` buffers of `bufferSize` bytes, registers them
-    /// with `ring` under `groupID` and makes every one available.
+    /// with `ring` under `groupID` and makes every one available. With
+    /// `incremental`, the kernel is asked to consume them incrementally.
     ///
     /// - Throws: ``BufferRingConfigurationError`` for a count that is not a
     ///   power of two in 1...``maximumBufferCount`` or a size outside
     ///   1...``maximumBufferSize``; ``SystemError`` when memory cannot be
     ///   had or the kernel refuses the registration (`EEXIST` for a group id
-    ///   in use, `EINVAL` on kernels before 5.19). Nothing stays allocated
-    ///   or registered then.
-    package init(ring: UnsafeMutablePointer<io_uring>, groupID: UInt16, bufferCount: Int, bufferSize: Int) throws {
+    ///   in use, `EINVAL` on kernels before 5.19, or before 6.12 for an
+    ///   incremental ring). Nothing stays allocated or registered then.
+    package init(
+        ring: UnsafeMutablePointer<io_uring>, groupID: UInt16, bufferCount: Int, bufferSize: Int,
+        incremental: Bool = false
+    ) throws {
         guard bufferCount > 0, bufferCount <= Self.maximumBufferCount, bufferCount & (bufferCount - 1) == 0 else {
             throw BufferRingConfigurationError.bufferCount(bufferCount)
         }
@@ -89,6 +121,8 @@ package final class BufferRing {
         self.bufferCount = bufferCount
         self.bufferSize = bufferSize
         lent = Array(repeating: false, count: bufferCount)
+        consumed = Array(repeating: 0, count: bufferCount)
+        isIncremental = incremental
         availableCount = 0
 
         io_uring_buf_ring_init(entries)
@@ -96,6 +130,7 @@ package final class BufferRing {
         registration.ring_addr = UInt64(UInt(bitPattern: ringMemory))
         registration.ring_entries = UInt32(bufferCount)
         registration.bgid = groupID
+        if incremental { registration.pad = Self.incrementalFlag }
         let result = io_uring_register_buf_ring(ring, &registration, 0)
         guard result == 0 else {
             // deinit frees both blocks: nothing is registered.
@@ -133,6 +168,32 @@ package final class BufferRing {
         precondition(Int(id) < bufferCount && lent[Int(id)], "buffer \(id) is not lent")
         precondition(count >= 0 && count <= bufferSize, "\(count) bytes do not fit a \(bufferSize)-byte buffer")
         return UnsafeRawBufferPointer(start: storage + Int(id) * bufferSize, count: count)
+    }
+
+    /// Hands `body` the `count` bytes a completion reported in buffer `id`
+    /// and settles the buffer: when the kernel keeps it (an incremental
+    /// ring's `IORING_CQE_F_BUF_MORE`), the next completion's bytes follow
+    /// these; otherwise the buffer is taken and given back to the ring once
+    /// `body` returns, so `body` must copy what it keeps. Call once per
+    /// completion with `IORING_CQE_F_BUFFER`, with `count` zero for one
+    /// that carried no bytes (an end of stream or an error).
+    package func consume<Result>(
+        _ id: UInt16, count: Int, kernelKeepsBuffer: Bool, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        let index = Int(id)
+        precondition(index < bufferCount, "buffer \(id) is not in the ring")
+        precondition(!kernelKeepsBuffer || isIncremental, "the kernel kept buffer \(id) of a ring that is not incremental")
+        let offset = consumed[index]
+        precondition(count >= 0 && offset + count <= bufferSize, "\(count) bytes at \(offset) overrun a \(bufferSize)-byte buffer")
+        if !kernelKeepsBuffer { take(id) }
+        let result = body(UnsafeRawBufferPointer(start: storage + index * bufferSize + offset, count: count))
+        if kernelKeepsBuffer {
+            consumed[index] = offset + count
+        } else {
+            consumed[index] = 0
+            recycle(id)
+        }
+        return result
     }
 
     /// Gives buffer `id` back to the kernel, at the tail of the ring.

@@ -8,7 +8,10 @@ import TorsionEngine
 //   its buffers from the engine's provided ``BufferRing``: the kernel posts
 //   a CQE per chunk, with no SQE and no system call of its own. Each chunk
 //   is copied into the one array the protocol gets (see
-//   ``ReceivedArrays``) and its buffer goes back to the ring.
+//   ``ReceivedArrays``) and its buffer goes back to the ring. Where the
+//   kernel can (6.12), the ring is incremental: receives share large
+//   buffers, so a bulk transfer gets chunks as large as a readiness read's
+//   while small messages pack into one buffer.
 // - Sending is `IORING_OP_SENDMSG` straight from the transport's arrays
 //   (vectored, `MSG_NOSIGNAL`, SCM_RIGHTS when descriptors travel), or
 //   `IORING_OP_SEND` for the usual single array with no descriptors, one
@@ -41,22 +44,39 @@ package final class URingStreams {
     /// The arrays chunks are delivered in (storage reused when free).
     let receivedArrays = ReceivedArrays()
 
-    /// Buffers in the ring. The engine copies each chunk out and returns
-    /// its buffer before the next CQE is looked at, so buffers are only
-    /// out between the kernel's receive and the loop's next reaping: a
-    /// ring needs about one buffer per connection that receives in one
-    /// turn. 1024 covers the 1000 ping-pong connections of the echo
-    /// benchmark without `ENOBUFS`; a bigger load only costs re-arms.
-    /// (The C reference server holds each buffer until its echo is sent,
-    /// so it needs four times as many.) Settable before the first receive;
-    /// tests make it tiny to exhaust the ring.
-    package var bufferCount = 1024
-    /// Bytes per buffer, the most one CQE delivers: 16 KiB keeps the ring
-    /// at 16 MiB of address space (pages are touched only as the ring
-    /// cycles) while a bulk transfer still takes few CQEs — a quarter of
-    /// the 64 KiB a readiness read takes, for a quarter of the memory per
-    /// connection in flight. Settable before the first receive.
-    package var bufferSize = 16_384
+    /// Whether the ring is made incremental (`IOU_PBUF_RING_INC`) when the
+    /// kernel takes it; a kernel before 6.12 refuses it, and the engine
+    /// then makes a ring of whole buffers. Settable before the first
+    /// receive; tests turn it off to cover both kinds of ring.
+    package var prefersIncrementalBuffers = true
+    /// Buffers in the ring, or `nil` for the default of its kind.
+    ///
+    /// The engine copies each chunk out and returns a buffer the kernel is
+    /// done with before the next CQE is looked at, so buffers are only out
+    /// between the kernel's receive and the loop's next reaping.
+    /// - A ring of whole buffers needs about one buffer per connection that
+    ///   receives in one turn: 1024 covers the 1000 ping-pong connections
+    ///   of the echo benchmark without `ENOBUFS`; a bigger load only costs
+    ///   re-arms. (The C reference server holds each buffer until its echo
+    ///   is sent, so it needs four times as many.)
+    /// - An incremental ring packs those receives into a few buffers, so
+    ///   256 are plenty.
+    ///
+    /// Settable before the first receive; tests make it tiny to exhaust
+    /// the ring.
+    package var bufferCount: Int?
+    /// Bytes per buffer, the most one CQE delivers, or `nil` for the
+    /// default of the ring's kind.
+    /// - Whole buffers: 16 KiB, which keeps 1024 of them at 16 MiB of
+    ///   address space (pages are touched only as the ring cycles) while a
+    ///   bulk transfer still takes few CQEs.
+    /// - Incremental: 64 KiB, what a readiness engine reads at once, for
+    ///   the same 16 MiB with 256 buffers. Each chunk is one receive in
+    ///   the kernel: on loopback, chunks of up to 64 KiB instead of 16 cut
+    ///   a bulk echo's server CPU per byte by about a quarter.
+    ///
+    /// Settable before the first receive.
+    package var bufferSize: Int?
 
     /// Multishot receives that ended with `ENOBUFS` (the ring was empty)
     /// and were re-armed: a ring too small for the load shows here.
@@ -235,14 +255,25 @@ extension URingEngine {
         }
     }
 
-    /// The buffer ring, created and registered on first use.
+    /// The buffer ring, created and registered on first use: incremental
+    /// when preferred and the kernel takes it, else of whole buffers.
     private func receiveBuffers() throws -> BufferRing {
         if let buffers = streams.buffers { return buffers }
-        let buffers = try BufferRing(
-            ring: &ring, groupID: URingStreams.bufferGroup, bufferCount: streams.bufferCount,
-            bufferSize: streams.bufferSize)
-        streams.buffers = buffers
-        return buffers
+        var buffers: BufferRing?
+        if streams.prefersIncrementalBuffers {
+            do {
+                buffers = try BufferRing(
+                    ring: &ring, groupID: URingStreams.bufferGroup, bufferCount: streams.bufferCount ?? 256,
+                    bufferSize: streams.bufferSize ?? 65_536, incremental: true)
+            } catch let error as SystemError where error.errno == EINVAL {
+                // A kernel before 6.12: no incremental rings.
+            }
+        }
+        let made = try buffers ?? BufferRing(
+            ring: &ring, groupID: URingStreams.bufferGroup, bufferCount: streams.bufferCount ?? 1024,
+            bufferSize: streams.bufferSize ?? 16_384)
+        streams.buffers = made
+        return made
     }
 
     /// The state of `fd`, created on first use.
@@ -266,21 +297,23 @@ extension URingEngine {
             }, operation: .receive(stream))
     }
 
-    /// One CQE of the multishot receive of `stream`. Its buffer, if any, is
-    /// copied and given back before anything else happens, even for a
-    /// stream that was unwatched meanwhile (the kernel cannot reuse it
-    /// otherwise).
+    /// One CQE of the multishot receive of `stream`. Its bytes, if any,
+    /// are copied and the buffer settled before anything else happens, even
+    /// for a stream that was unwatched meanwhile (the kernel cannot reuse
+    /// the buffer otherwise, and an incremental ring's next bytes are found
+    /// by counting every CQE's).
     func receiveCompleted(_ stream: URingStream, result: Int32, flags: UInt32) {
         var chunk: [UInt8]?
         if flags & IORING_CQE_F_BUFFER != 0, let buffers = streams.buffers {
             let id = UInt16(truncatingIfNeeded: flags >> IORING_CQE_BUFFER_SHIFT)
-            buffers.take(id)
-            if result > 0 { chunk = streams.receivedArrays.makeArray(copying: buffers.bytes(of: id, count: Int(result))) }
-            // The bytes are the protocol's own array now: the buffer goes
-            // back at once, before dataReceived, which is as early as it
-            // can and means the ring only ever misses buffers of CQEs
-            // still waiting to be reaped.
-            buffers.recycle(id)
+            // The bytes are the protocol's own array now: a buffer the
+            // kernel is done with goes back at once, before dataReceived,
+            // which is as early as it can and means the ring only ever
+            // misses buffers of CQEs still waiting to be reaped.
+            let receivedArrays = streams.receivedArrays
+            chunk = buffers.consume(
+                id, count: max(Int(result), 0), kernelKeepsBuffer: flags & BufferRing.kernelKeepsBufferFlag != 0
+            ) { bytes in bytes.isEmpty ? nil : receivedArrays.makeArray(copying: bytes) }
         }
         let isFinal = flags & IORING_CQE_F_MORE == 0
         if isFinal {

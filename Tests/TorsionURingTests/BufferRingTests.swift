@@ -60,10 +60,24 @@ private final class Fixture {
     let local: Int32
     let peer: Int32
 
-    init(groupID: UInt16, bufferCount: Int, bufferSize: Int) throws {
+    init(groupID: UInt16, bufferCount: Int, bufferSize: Int, incremental: Bool = false) throws {
         test = try TestRing()
-        buffers = try BufferRing(ring: test.ring, groupID: groupID, bufferCount: bufferCount, bufferSize: bufferSize)
+        buffers = try BufferRing(
+            ring: test.ring, groupID: groupID, bufferCount: bufferCount, bufferSize: bufferSize,
+            incremental: incremental)
         (local, peer) = try socketPair()
+    }
+
+    /// One receive on `local`, settled as the engine settles it: its
+    /// buffer id, its text, and whether the kernel kept the buffer.
+    func receiveConsuming() throws -> (id: UInt16?, text: String, kept: Bool) {
+        let (result, flags) = try test.receive(local, group: buffers.groupID)
+        guard let id = bufferID(flags) else { return (nil, "", false) }
+        let kept = flags & BufferRing.kernelKeepsBufferFlag != 0
+        let text = buffers.consume(id, count: max(Int(result), 0), kernelKeepsBuffer: kept) {
+            String(decoding: $0, as: UTF8.self)
+        }
+        return (id, text, kept)
     }
 
     /// One receive on `local`: its result, and the text of the buffer it
@@ -81,6 +95,15 @@ private final class Fixture {
         close(peer)
     }
 }
+
+/// Whether this kernel registers incremental buffer rings (Linux 6.12).
+let kernelTakesIncrementalRings: Bool = {
+    guard let test = try? TestRing(),
+        let buffers = try? BufferRing(ring: test.ring, groupID: 0, bufferCount: 1, bufferSize: 8, incremental: true)
+    else { return false }
+    buffers.unregister(from: test.ring)
+    return true
+}()
 
 @Suite("Provided buffer ring")
 struct BufferRingTests {
@@ -155,6 +178,45 @@ struct BufferRingTests {
                 _ = try BufferRing(ring: test.ring, groupID: 0, bufferCount: 2, bufferSize: size)
             }
         }
+    }
+
+    @Test(
+        "an incremental ring packs receives into one buffer, each where the last stopped, and gives it back full",
+        .enabled(if: kernelTakesIncrementalRings))
+    func incrementalRingPacksReceives() throws {
+        let fixture = try Fixture(groupID: 5, bufferCount: 2, bufferSize: 8, incremental: true)
+        #expect(fixture.buffers.isIncremental)
+        var received: [(id: UInt16?, text: String, kept: Bool)] = []
+        for text in ["abc", "def", "ghij"] {
+            write(text, to: fixture.peer)
+            received.append(try fixture.receiveConsuming())
+        }
+        // Three bytes, three more, then the two that fill the first buffer
+        // (which goes back); the last two wait in the socket for the
+        // next receive, which takes them into the second buffer.
+        received.append(try fixture.receiveConsuming())
+        let first = try #require(received[0].id)
+        let second = try #require(received[3].id)
+        #expect(received.map(\.text) == ["abc", "def", "gh", "ij"])
+        #expect(received.map(\.id) == [first, first, first, second])
+        #expect(second != first)
+        #expect(received.map(\.kept) == [true, true, false, true])
+        // The second buffer is still the kernel's, partly filled; the first
+        // is back in the ring.
+        #expect(fixture.buffers.availableCount == 2)
+    }
+
+    @Test(
+        "a ring asked to be incremental is refused with EINVAL by a kernel that has none, and nothing stays registered",
+        .enabled(if: !kernelTakesIncrementalRings))
+    func incrementalRingRefusedByOldKernels() throws {
+        let test = try TestRing()
+        #expect(throws: SystemError(errno: EINVAL, call: "io_uring_register_buf_ring")) {
+            _ = try BufferRing(ring: test.ring, groupID: 6, bufferCount: 2, bufferSize: 8, incremental: true)
+        }
+        let plain = try BufferRing(ring: test.ring, groupID: 6, bufferCount: 2, bufferSize: 8)
+        #expect(!plain.isIncremental)
+        plain.unregister(from: test.ring)
     }
 
     @Test("a group id already registered is refused with EEXIST; unregistering frees it")

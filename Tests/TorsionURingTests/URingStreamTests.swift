@@ -105,6 +105,32 @@ func queuedBytes(_ fd: Int32) -> Int32 {
     return count
 }
 
+/// The two kinds of provided buffer ring the engine makes.
+enum RingKind: CaseIterable, Sendable, CustomStringConvertible {
+    /// Whole buffers, one per chunk (any kernel with buffer rings).
+    case whole
+    /// Incremental, where the kernel takes it (6.12); elsewhere the engine
+    /// falls back to whole buffers, which this then tests again.
+    case incremental
+
+    var description: String { self == .whole ? "whole buffers" : "incremental ring" }
+
+    /// Sets `streams` to make this kind of ring.
+    func apply(to streams: URingStreams) {
+        streams.prefersIncrementalBuffers = self == .incremental
+    }
+
+    /// A fixture shape for this kind of ring with `count` buffers of
+    /// `size` bytes (nil: the kind's default).
+    func shape(count: Int? = nil, size: Int? = nil) -> (URingStreams) -> Void {
+        { streams in
+            apply(to: streams)
+            streams.bufferCount = count
+            streams.bufferSize = size
+        }
+    }
+}
+
 /// An engine with a connected pair: `local` (the engine's side) and
 /// `peer`; everything is unwatched, closed and released at the end.
 final class StreamFixture {
@@ -149,9 +175,11 @@ final class StreamFixture {
 
 @Suite("URingEngine: stream receive and send", .enabled(if: URingProbe.current.isAvailable))
 struct URingStreamTests {
-    @Test("1 MiB crosses both ways at once, every byte in order", arguments: StreamPairKind.allCases)
-    func megabyteBothWays(kind: StreamPairKind) throws {
-        let fixture = try StreamFixture(kind)
+    @Test(
+        "1 MiB crosses both ways at once, every byte in order",
+        arguments: StreamPairKind.allCases, RingKind.allCases)
+    func megabyteBothWays(kind: StreamPairKind, ring: RingKind) throws {
+        let fixture = try StreamFixture(kind, shape: ring.apply)
         let (engine, left, right) = (fixture.engine, fixture.local, fixture.peer)
         let size = 1 << 20
         let fromLeft = streamPattern(size, seed: 1)
@@ -174,12 +202,11 @@ struct URingStreamTests {
         #expect(atLeft.ending == nil && atRight.ending == nil)
     }
 
-    @Test("a ring far too small for the load runs dry (ENOBUFS) and is re-armed without losing or reordering bytes")
-    func exhaustedRingLosesNothing() throws {
-        let fixture = try StreamFixture { streams in
-            streams.bufferCount = 2
-            streams.bufferSize = 64
-        }
+    @Test(
+        "a ring far too small for the load runs dry (ENOBUFS) and is re-armed without losing or reordering bytes",
+        arguments: RingKind.allCases)
+    func exhaustedRingLosesNothing(ring: RingKind) throws {
+        let fixture = try StreamFixture(shape: ring.shape(count: 2, size: 64))
         let data = streamPattern(256 << 10, seed: 3)
         let log = try fixture.receiveLog()
         var offset = 0
@@ -190,6 +217,23 @@ struct URingStreamTests {
         #expect(log.bytes == data)
         #expect(fixture.engine.streams.exhaustedReceives > 0, "the ring never ran dry: the test proves nothing")
         #expect(fixture.engine.streams.buffers?.availableCount == 2)
+    }
+
+    @Test(
+        "on an incremental ring small chunks share one buffer the kernel keeps, so every buffer stays in the ring",
+        .enabled(if: kernelTakesIncrementalRings))
+    func incrementalRingKeepsSmallChunks() throws {
+        let fixture = try StreamFixture()
+        let log = try fixture.receiveLog()
+        for text in ["one", "two", "three"] {
+            writeText(text, to: fixture.peer)
+            try pump(fixture.engine) { log.text.hasSuffix(text) }
+        }
+        #expect(log.text == "onetwothree")
+        let buffers = try #require(fixture.engine.streams.buffers)
+        #expect(buffers.isIncremental)
+        #expect(buffers.bufferSize == 65_536)
+        #expect(buffers.availableCount == buffers.bufferCount)
     }
 
     @Test(
@@ -412,9 +456,11 @@ struct URingStreamTests {
         #expect(log.ending == "errno \(ECONNRESET)")
     }
 
-    @Test("unwatch abandons a receive and a send: no handler runs, and every buffer returns to the ring")
-    func unwatchAbandons() throws {
-        let fixture = try StreamFixture { $0.bufferSize = 4 }
+    @Test(
+        "unwatch abandons a receive and a send: no handler runs, and every buffer returns to the ring",
+        arguments: RingKind.allCases)
+    func unwatchAbandons(ring: RingKind) throws {
+        let fixture = try StreamFixture(shape: ring.shape(size: 4))
         let (engine, local) = (fixture.engine, fixture.local)
         var calls = 0
         try engine.receive(local) { _ in calls += 1 }
@@ -432,7 +478,8 @@ struct URingStreamTests {
         }
         #expect(calls == 0)
         #expect(engine.streams.byDescriptor[local] == nil)
-        #expect(engine.streams.buffers?.availableCount == engine.streams.bufferCount)
+        let buffers = try #require(engine.streams.buffers)
+        #expect(buffers.availableCount == buffers.bufferCount)
     }
 
     @Test("receive while receiving replaces the handler without a second multishot receive")
