@@ -108,7 +108,8 @@ public struct BenchOptionError: Error, CustomStringConvertible, Equatable, Senda
 
 /// Everything a `torsion bench` run does, validated: the runner trusts it.
 public struct BenchPlan: Sendable, Equatable {
-    /// The servers, in the order each round visits them: backends, then peers.
+    /// The servers: backends, then peers. The first round visits them in
+    /// this order; later rounds vary it (``servers(inRound:)``).
     public var servers: [BenchServer]
     /// The workloads, in the order each round runs them.
     public var workloads: [BenchWorkload]
@@ -219,6 +220,26 @@ public struct BenchPlan: Sendable, Equatable {
 
     /// The number of server runs the plan makes.
     public var runCount: Int { rounds * workloads.count * servers.count }
+
+    /// The order round `round` (from 1) visits the servers in. Rounds go
+    /// in pairs: the odd round visits ``servers`` rotated by one place
+    /// more than the odd round before it, and the even round after it
+    /// visits the same servers in reverse.
+    ///
+    /// A fixed order gives every server the same place in every round and
+    /// the same server before it, so anything that depends on place would
+    /// bias the same server every time, and no number of rounds would
+    /// average it out: drift over a round, or what the previous server's
+    /// run left behind (a thousand connections in TIME_WAIT). Reversing
+    /// cancels drift that is linear over a pair of rounds; rotating gives
+    /// every server every place, each exactly twice over twice as many
+    /// rounds as there are servers, and varies which server comes before it.
+    public func servers(inRound round: Int) -> [BenchServer] {
+        guard !servers.isEmpty else { return [] }
+        let shift = (round - 1) / 2 % servers.count
+        let rotated = Array(servers[shift...] + servers[..<shift])
+        return round % 2 == 0 ? rotated.reversed() : rotated
+    }
 
     private static func check(_ option: String, _ value: Int, in range: ClosedRange<Int>) throws(BenchOptionError) {
         guard range.contains(value) else {

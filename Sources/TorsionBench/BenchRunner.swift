@@ -66,8 +66,9 @@ public final class RunState: Sendable {
 }
 
 /// Runs a ``BenchPlan``: every round visits every workload, and every
-/// workload every server, so that drift of a shared machine spreads over
-/// all servers alike. Runs on the calling thread, which it pins to the
+/// workload every server (in the round's order,
+/// ``BenchPlan/servers(inRound:)``), so that drift of a shared machine
+/// spreads over all servers alike. Runs on the calling thread, which it pins to the
 /// plan's load CPU (the load generator runs in-process).
 public struct BenchRunner: Sendable {
     /// What to run.
@@ -103,8 +104,9 @@ public struct BenchRunner: Sendable {
         state.start(total: plan.runCount)
         var records: [RunRecord] = []
         for round in 1...plan.rounds {
+            let servers = plan.servers(inRound: round)
             for workload in plan.workloads {
-                for server in plan.servers {
+                for server in servers {
                     let record = measure(server, workload, round: round)
                     // A failure caused by an interruption's stopping the
                     // server is the handler's to report, not a failed run.

@@ -49,6 +49,24 @@ struct BenchPlanTests {
         ])
     }
 
+    @Test("rounds vary the order: each even round reverses the round before, and every server takes every place")
+    func roundOrder() throws {
+        let plan = try makePlan(backends: "epoll,poll,select", peers: ["c=srv", "d=srv"], rounds: 10)
+        let names = plan.servers.map(\.name)
+        let orders = (1...plan.rounds).map { plan.servers(inRound: $0).map(\.name) }
+        #expect(orders[0] == names)
+        #expect(orders[1] == names.reversed())
+        #expect(orders[2] == ["poll", "select", "c", "d", "epoll"])
+        for round in stride(from: 0, to: orders.count, by: 2) {
+            #expect(orders[round + 1] == orders[round].reversed())
+        }
+        // Over twice as many rounds as servers, each place exactly twice.
+        for name in names {
+            let places = orders.compactMap { $0.firstIndex(of: name) }
+            #expect(places.sorted() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4], "\(name): \(places)")
+        }
+    }
+
     @Test("backends come first in the order given, then peers; spaces around names are ignored")
     func serverOrder() throws {
         let plan = try makePlan(backends: "poll, epoll", peers: ["c=./c_epoll_echo {port}"])

@@ -76,9 +76,10 @@ struct BenchRunnerTests {
         let log = EventLog()
         let plan = try makePlan(backends: "epoll,poll", workloads: "echo,connect", peers: ["c=srv"], rounds: 2)
         let records = runner(plan, launcher: FakeLauncher(log: log), driver: FakeDriver(log: log)).run()
+        // Round 2 visits the servers of round 1 in reverse.
         #expect(records.map { "\($0.round) \($0.workload) \($0.server)" } == [
             "1 echo epoll", "1 echo poll", "1 echo c", "1 connect epoll", "1 connect poll", "1 connect c",
-            "2 echo epoll", "2 echo poll", "2 echo c", "2 connect epoll", "2 connect poll", "2 connect c",
+            "2 echo c", "2 echo poll", "2 echo epoll", "2 connect c", "2 connect poll", "2 connect epoll",
         ])
         // Each server is stopped before the next one starts.
         #expect(Array(log.all.prefix(6)) == [
