@@ -56,6 +56,20 @@ public struct BenchServer: Sendable, Equatable, Hashable, Codable {
     public static func peerCommand(_ command: String, port: UInt16) -> String {
         command.contains("{port}") ? command.replacing("{port}", with: String(port)) : "\(command) \(port)"
     }
+
+    /// The listen queue Torsion's servers get in a run: 4096, what every
+    /// reference server it is compared with asks for (the C echo servers'
+    /// `listen`, nio-echo's `.backlog`). The endpoint default is Twisted's
+    /// 50, and with it a thousand connections opened at once overflow the
+    /// queue: dropped handshakes are retried seconds later, and a run can
+    /// fail its ready phase for a reason the peers do not share.
+    public static let listenBacklog = 4096
+
+    /// The arguments that start Torsion's echo server on `backend` at
+    /// loopback `port`, with ``listenBacklog``.
+    public static func torsionArguments(torsionPath: String, backend: String, port: UInt16) -> [String] {
+        [torsionPath, "echo", "--reactor", backend, "--listen", "tcp:\(port):interface=127.0.0.1:backlog=\(listenBacklog)"]
+    }
 }
 
 /// One workload of a run with the short name it has on the command line

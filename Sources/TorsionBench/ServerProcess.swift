@@ -66,7 +66,7 @@ public struct ProcessLauncher: ServerLauncher {
         let arguments: [String]
         switch server.kind {
         case .torsion(let backend):
-            arguments = [torsionPath, "echo", "--reactor", backend, "--listen", "tcp:\(port):interface=127.0.0.1"]
+            arguments = BenchServer.torsionArguments(torsionPath: torsionPath, backend: backend, port: port)
         case .peer(let command):
             arguments = ["/bin/sh", "-c", BenchServer.peerCommand(command, port: port)]
         }

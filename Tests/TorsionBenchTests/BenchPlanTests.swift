@@ -145,4 +145,12 @@ struct BenchPlanTests {
         #expect(BenchServer.peerCommand("./c_epoll_echo", port: 4000) == "./c_epoll_echo 4000")
         #expect(try BenchServer.parsePeer("n=env A=1 srv") == .peer(name: "n", command: "env A=1 srv"))
     }
+
+    @Test("Torsion's server listens on loopback with the reference servers' listen queue of 4096")
+    func torsionArguments() {
+        #expect(BenchServer.listenBacklog == 4096)
+        #expect(BenchServer.torsionArguments(torsionPath: "/t", backend: "poll", port: 4000) == [
+            "/t", "echo", "--reactor", "poll", "--listen", "tcp:4000:interface=127.0.0.1:backlog=4096",
+        ])
+    }
 }

@@ -90,13 +90,17 @@ struct BenchProcessTests {
         #expect(childProcesses(of: bench.process.processIdentifier).isEmpty)
     }
 
-    @Test("the launcher starts a Torsion server in its own group, pinned to the server CPU, and stop reaps it")
+    @Test("the launcher starts a Torsion server in its own group, pinned to the server CPU, with a 4096 listen queue; stop reaps it")
     func launchAndStop() throws {
         let cpu = onlineCPUCount() >= 2 ? 1 : nil
         let launcher = ProcessLauncher(torsionPath: try torsionExecutable().path, cpu: cpu, startTimeout: 30)
         let server = try launcher.launch(.torsion(.poll))
         let pid = try #require(server.pid)
         #expect(processGroup(pid) == [pid])
+        // It started, so the endpoint parsed, with the reference servers'
+        // listen queue.
+        let commandLine = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
+        #expect(commandLine.contains(":backlog=\(BenchServer.listenBacklog)"), "\(commandLine)")
         if let cpu {
             let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
             #expect(status.contains("Cpus_allowed_list:\t\(cpu)\n"), "not pinned to CPU \(cpu)")
