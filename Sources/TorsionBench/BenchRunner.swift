@@ -68,8 +68,8 @@ public final class RunState: Sendable {
 /// Runs a ``BenchPlan``: every round visits every workload, and every
 /// workload every server (in the round's order,
 /// ``BenchPlan/servers(inRound:)``), so that drift of a shared machine
-/// spreads over all servers alike. Runs on the calling thread, which it pins to the
-/// plan's load CPU (the load generator runs in-process).
+/// spreads over all servers alike. Runs on the calling thread, which it
+/// pins to the plan's load CPU (the load generator runs in-process).
 public struct BenchRunner: Sendable {
     /// What to run.
     public var plan: BenchPlan

@@ -182,9 +182,12 @@ package final class BufferRing {
     ) -> Result {
         let index = Int(id)
         precondition(index < bufferCount, "buffer \(id) is not in the ring")
-        precondition(!kernelKeepsBuffer || isIncremental, "the kernel kept buffer \(id) of a ring that is not incremental")
+        precondition(
+            !kernelKeepsBuffer || isIncremental, "the kernel kept buffer \(id) of a ring that is not incremental")
         let offset = consumed[index]
-        precondition(count >= 0 && offset + count <= bufferSize, "\(count) bytes at \(offset) overrun a \(bufferSize)-byte buffer")
+        precondition(
+            count >= 0 && offset + count <= bufferSize,
+            "\(count) bytes at \(offset) overrun a \(bufferSize)-byte buffer")
         if !kernelKeepsBuffer { take(id) }
         let result = body(UnsafeRawBufferPointer(start: storage + index * bufferSize + offset, count: count))
         if kernelKeepsBuffer {

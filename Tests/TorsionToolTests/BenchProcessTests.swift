@@ -99,7 +99,8 @@ struct BenchProcessTests {
         #expect(processGroup(pid) == [pid])
         // It started, so the endpoint parsed, with the reference servers'
         // listen queue.
-        let commandLine = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
+        let commandLine = String(
+            decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
         #expect(commandLine.contains(":backlog=\(BenchServer.listenBacklog)"), "\(commandLine)")
         if let cpu {
             let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
