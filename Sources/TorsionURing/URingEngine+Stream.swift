@@ -131,15 +131,22 @@ final class URingStream {
     /// A single-array send copied into ``sendBuffer``, while in flight
     /// (never at the same time as ``send``).
     @exclusivity(unchecked) var copiedSend: CopiedSend?
-    /// The bytes of ``copiedSend``: allocated by the first copied send,
-    /// reused by every later one, freed with the stream (which the send's
-    /// operation record keeps alive until the final CQE, or until the
-    /// engine closes).
+    /// The bytes of ``copiedSend``: allocated by the first copied send as
+    /// small as it fits (``smallestSendBuffer`` or a power of two up to
+    /// ``sendBufferSize``), reused by every later one that fits, replaced
+    /// by a bigger one when a send does not (no send is in flight then, so
+    /// the kernel no longer reads it), and freed with the stream (which the
+    /// send's operation record keeps alive until the final CQE, or until
+    /// the engine closes).
     private(set) var sendBuffer: UnsafeMutableRawBufferPointer?
-    /// The largest array a send copies (and the size of ``sendBuffer``):
-    /// 4 KiB covers request/response messages; bulk writes are sent from
-    /// their arrays, where the copy would cost more than it saves.
+    /// The largest array a send copies (and the most ``sendBuffer`` grows
+    /// to): 4 KiB covers request/response messages; bulk writes are sent
+    /// from their arrays, where the copy would cost more than it saves.
     static let sendBufferSize = 4_096
+    /// The smallest ``sendBuffer``: small messages get small buffers, which
+    /// the allocator packs together, so a thousand connections' sends do
+    /// not each touch a page of their own.
+    static let smallestSendBuffer = 256
 
     /// A send whose bytes were copied into ``sendBuffer``.
     struct CopiedSend {
@@ -156,12 +163,18 @@ final class URingStream {
         body(&copiedSend!)
     }
 
-    /// Copies `bytes` (at most ``sendBufferSize``) into ``sendBuffer``.
+    /// Copies `bytes` (at most ``sendBufferSize``) into ``sendBuffer``,
+    /// which no send may be using (the caller checks ``copiedSend``).
     func copyIntoSendBuffer(_ bytes: UnsafeRawBufferPointer) {
         precondition(bytes.count <= Self.sendBufferSize, "\(bytes.count) bytes do not fit the send buffer")
-        let buffer =
-            sendBuffer
-            ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.sendBufferSize, alignment: 16)
+        if let buffer = sendBuffer, buffer.count >= bytes.count {
+            buffer.copyMemory(from: bytes)
+            return
+        }
+        sendBuffer?.deallocate()
+        var size = Self.smallestSendBuffer
+        while size < bytes.count { size *= 2 }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         sendBuffer = buffer
         buffer.copyMemory(from: bytes)
     }

@@ -302,6 +302,31 @@ struct URingStreamTests {
         #expect(fixture.engine.streams.shortSends > 0, "the socket took everything at once: the test proves nothing")
     }
 
+    @Test("the send buffer starts small and grows only when a send needs it; every byte arrives in order")
+    func sendBufferGrowsAsNeeded() throws {
+        let fixture = try StreamFixture(.tcp)
+        let sizes = [10, 200, 300, 1000, URingStream.sendBufferSize, 64]
+        let data = streamPattern(sizes.reduce(0, +), seed: 11)
+        let log = try fixture.receiveLog(on: fixture.peer)
+        var capacities: [Int] = []
+        var offset = 0
+        for size in sizes {
+            var sent: Int?
+            let chunk = Array(data[offset..<offset + size])
+            offset += size
+            let immediate = fixture.engine.send(fixture.local, bytes: chunk) { result in
+                if case .sent(let count) = result { sent = count } else { sent = -1 }
+            }
+            #expect(immediate == nil)
+            capacities.append(fixture.engine.streams.byDescriptor[fixture.local]?.sendBuffer?.count ?? 0)
+            try pump(fixture.engine) { sent != nil }
+            #expect(sent == size)
+        }
+        try pump(fixture.engine) { log.bytes.count >= data.count }
+        #expect(log.bytes == data)
+        #expect(capacities == [256, 256, 512, 1024, 4096, 4096])
+    }
+
     @Test("single arrays are sent from the descriptor's send buffer, one after another, every byte in order")
     func copiedSendsArriveInOrder() throws {
         let fixture = try StreamFixture(.tcp)
