@@ -18,8 +18,8 @@ public struct BenchCommand: ParsableCommand {
         discussion: """
             Each round runs every workload on every server (Torsion's `echo` on each backend, \
             then each --peer), one server at a time, in an order that rotates and reverses from \
-            round to round: a child process on its own CPU, the load \
-            generator in this process on another. Reports the median round per server and \
+            round to round: a child process on its own CPU, the load generator in this process \
+            on another. Reports the median round per server and \
             workload: rate, MB/s, latency percentiles, the server's CPU µs per message, the load \
             generator's CPU %, errors, and the ratio to epoll (of the medians, and paired: the \
             median of the per-round ratios). Workloads: echo (--connections × \

@@ -78,6 +78,12 @@ package final class URingStreams {
     /// Settable before the first receive.
     package var bufferSize: Int?
 
+    /// The default shape of an incremental ring (see ``bufferCount`` and
+    /// ``bufferSize``).
+    static let incrementalShape = (count: 256, size: 65_536)
+    /// The default shape of a ring of whole buffers.
+    static let wholeShape = (count: 1024, size: 16_384)
+
     /// Multishot receives that ended with `ENOBUFS` (the ring was empty)
     /// and were re-armed: a ring too small for the load shows here.
     package internal(set) var exhaustedReceives = 0
@@ -276,15 +282,17 @@ extension URingEngine {
         if streams.prefersIncrementalBuffers {
             do {
                 buffers = try BufferRing(
-                    ring: &ring, groupID: URingStreams.bufferGroup, bufferCount: streams.bufferCount ?? 256,
-                    bufferSize: streams.bufferSize ?? 65_536, incremental: true)
+                    ring: &ring, groupID: URingStreams.bufferGroup,
+                    bufferCount: streams.bufferCount ?? URingStreams.incrementalShape.count,
+                    bufferSize: streams.bufferSize ?? URingStreams.incrementalShape.size, incremental: true)
             } catch let error as SystemError where error.errno == EINVAL {
                 // A kernel before 6.12: no incremental rings.
             }
         }
         let made = try buffers ?? BufferRing(
-            ring: &ring, groupID: URingStreams.bufferGroup, bufferCount: streams.bufferCount ?? 1024,
-            bufferSize: streams.bufferSize ?? 16_384)
+            ring: &ring, groupID: URingStreams.bufferGroup,
+            bufferCount: streams.bufferCount ?? URingStreams.wholeShape.count,
+            bufferSize: streams.bufferSize ?? URingStreams.wholeShape.size)
         streams.buffers = made
         return made
     }

@@ -36,10 +36,11 @@ package final class URingEngine {
     /// What a CQE is for. A stream's receive and send, the operations of
     /// every message, are named by their stream and dispatched by a
     /// switch; everything else (accepts, polls, connects, the waker, the
-    /// delivery of parked results) carries a closure. A closure per stream operation cost, on every
-    /// message, a retain of its context, an unowned-to-strong retain of
-    /// the engine, a thunk and the releases, and its context was one more
-    /// heap object per connection to bring into cache.
+    /// delivery of parked results) carries a closure. A closure per stream
+    /// operation cost, on every message, a retain of its context, an
+    /// unowned-to-strong retain of the engine, a thunk and the releases,
+    /// and its context was one more heap object per connection to bring
+    /// into cache.
     enum Operation {
         /// A CQE of the stream's multishot receive.
         case receive(URingStream)
