@@ -26,6 +26,11 @@ public struct BenchSummary: Sendable, Equatable, Codable {
     /// time, so the per-round ratio cancels most of the drift of a shared
     /// machine between rounds, which the ratio of medians does not.
     public var pairedRatioToEpoll: Double?
+    /// The 90 % bootstrap interval of ``ratioToEpoll`` over the run's
+    /// rounds (see `RatioInterval`); `nil` with fewer than three successful
+    /// rounds on either side. When it holds 1, this run cannot tell the
+    /// server from epoll on this workload.
+    public var ratioToEpollInterval: ClosedRange<Double>?
     /// How many rounds succeeded.
     public var rounds: Int
     /// Why rounds failed, one entry per failed round.
@@ -39,7 +44,8 @@ public struct BenchSummary: Sendable, Equatable, Codable {
             workload: workload.name, label: workload.workload.label, server: server,
             median: results.isEmpty ? nil : results[(results.count - 1) / 2],
             minRate: results.first?.messagesPerSecond, maxRate: results.last?.messagesPerSecond,
-            ratioToEpoll: nil, pairedRatioToEpoll: nil, rounds: results.count, failures: mine.compactMap(\.error))
+            ratioToEpoll: nil, pairedRatioToEpoll: nil, ratioToEpollInterval: nil, rounds: results.count,
+            failures: mine.compactMap(\.error))
     }
 
     /// The median of `values` (the mean of the middle two for an even
@@ -49,6 +55,15 @@ public struct BenchSummary: Sendable, Equatable, Codable {
         let sorted = values.sorted()
         let middle = sorted.count / 2
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// `server`'s successful rates on `workload`, keyed by round.
+    static func ratesByRound(workload: String, server: String, records: [RunRecord]) -> [Int: Double] {
+        var rates: [Int: Double] = [:]
+        for record in records where record.workload == workload && record.server == server {
+            if let rate = record.result?.messagesPerSecond { rates[record.round] = rate }
+        }
+        return rates
     }
 
     /// The per-round ratios of `server`'s rate to `epollServer`'s on `workload`.
@@ -82,6 +97,9 @@ public struct BenchSummary: Sendable, Equatable, Codable {
                         pairedRatios(
                             workload: workload.name, server: row.server, epollServer: plan.servers[epoll].name,
                             records: records))
+                    row.ratioToEpollInterval = RatioInterval.ofMedians(
+                        ratesByRound(workload: workload.name, server: row.server, records: records),
+                        over: ratesByRound(workload: workload.name, server: plan.servers[epoll].name, records: records))
                 }
                 return row
             }
@@ -208,7 +226,7 @@ public struct BenchReport: Sendable, Equatable, Codable {
 enum BenchTable {
     static let headers = [
         "workload", "server", "rate/s", "min..max", "MB/s", "p50 µs", "p99 µs", "p99.9 µs", "srv µs/msg", "load CPU%",
-        "errors", "vs epoll", "paired",
+        "errors", "vs epoll", "paired", "90% interval",
     ]
 
     static func render(_ summaries: [BenchSummary], rounds: Int) -> String {
@@ -248,6 +266,7 @@ enum BenchTable {
             median.serverMicrosecondsPerMessage.map { fixed($0, 2) } ?? "-", fixed(median.loadCPUPercent, 0),
             String(median.errors), summary.ratioToEpoll.map { fixed($0, 2) + "×" } ?? "-",
             summary.pairedRatioToEpoll.map { fixed($0, 2) + "×" } ?? "-",
+            summary.ratioToEpollInterval.map { fixed($0.lowerBound, 2) + ".." + fixed($0.upperBound, 2) } ?? "-",
         ]
     }
 

@@ -22,9 +22,11 @@ public struct BenchCommand: ParsableCommand {
             on another. Reports the median round per server and \
             workload: rate, MB/s, latency percentiles, the server's CPU µs per message, the load \
             generator's CPU %, errors, and the ratio to epoll (of the medians, and paired: the \
-            median of the per-round ratios). Workloads: echo (--connections × \
-            --size × --pipeline), echo1000 (1000 connections × --size), stream (one connection, \
-            64 KiB chunks), connect (16 concurrent connect-echo-close clients).
+            median of the per-round ratios), with the 90% bootstrap interval of the ratio of \
+            medians over the rounds (when it holds 1, the run cannot tell the two apart). \
+            Workloads: echo (--connections × --size × --pipeline), echo1000 (1000 connections × \
+            --size), stream (one connection, 64 KiB chunks), connect (16 concurrent \
+            connect-echo-close clients).
             """
     )
 

@@ -1,4 +1,5 @@
 import Testing
+import TorsionCore
 import TorsionProtocols
 
 @Suite("Endpoint description grammar")
