@@ -98,16 +98,29 @@ package final class URingEngine {
             submissions &+= 1
             let token = (submissions & 0xffff_ffff) << 32 | UInt64(index + 1)
             let first = descriptor >= 0 ? firstSlots[descriptor] : nil
-            if descriptor >= 0 { firstSlots[descriptor] = index }
+            if descriptor >= 0, first == nil { firstSlots[descriptor] = index }
             // Field by field in place: building a Slot and assigning it
             // copied (retained and released) the operation once more.
             slots.withUnsafeMutableBufferPointer { slots in
                 slots[index].token = token
                 slots[index].descriptor = descriptor
-                slots[index].previous = -1
-                slots[index].next = first ?? -1
                 slots[index].operation = operation
-                if let first { slots[first].previous = index }
+                // A new operation goes second in an existing chain, so
+                // the head stays: on a stream that is the multishot
+                // receive, armed for the connection's life, and a send
+                // comes and goes without writing the chain-head map
+                // (two writes per message, each with its uniqueness
+                // check, when sends went first).
+                if let first {
+                    let second = slots[first].next
+                    slots[index].previous = first
+                    slots[index].next = second
+                    slots[first].next = index
+                    if second >= 0 { slots[second].previous = index }
+                } else {
+                    slots[index].previous = -1
+                    slots[index].next = -1
+                }
             }
             return token
         }

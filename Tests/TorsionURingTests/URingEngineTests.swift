@@ -99,6 +99,45 @@ struct URingEngineTests {
         }
     }
 
+    @Test("operations on one descriptor are counted whichever of them ends first, and unwatch cancels them all")
+    func descriptorChain() throws {
+        try withEngineAndPipe { engine, pipe in
+            let fd = pipe.writeEnd
+            var finals: [Int] = []
+            // Multishot polls on an always-writable pipe: each stays in
+            // flight, and in the descriptor's chain, until cancelled.
+            func arm(_ name: Int) -> UInt64 {
+                engine.submit({ sqe in io_uring_prep_poll_multishot(sqe, fd, UInt32(POLLOUT)) }) { _, flags in
+                    if flags & IORING_CQE_F_MORE == 0 { finals.append(name) }
+                }
+            }
+            let first = arm(1)
+            let second = arm(2)
+            _ = arm(3)
+            try turn(engine) { engine.operationsInFlight(on: fd) == 3 }
+            #expect(engine.operationsInFlight(on: fd) == 3)
+            // The chain's head is the first armed, and each later one is
+            // linked right after it: 1, 3, 2. End the tail, then the head,
+            // then (after two more) one in the middle; every count holds.
+            engine.cancel(second)
+            try turn(engine) { finals == [2] }
+            #expect(engine.operationsInFlight(on: fd) == 2)
+            engine.cancel(first)
+            try turn(engine) { finals == [2, 1] }
+            #expect(engine.operationsInFlight(on: fd) == 1)
+            _ = arm(4)
+            let fifth = arm(5)
+            #expect(engine.operationsInFlight(on: fd) == 3)
+            engine.cancel(fifth)
+            try turn(engine) { finals == [2, 1, 5] }
+            #expect(engine.operationsInFlight(on: fd) == 2)
+            engine.unwatch(fd)
+            try turn(engine) { finals.count == 5 }
+            #expect(Set(finals) == [1, 2, 3, 4, 5])
+            #expect(engine.operationsInFlight(on: fd) == 0)
+        }
+    }
+
     @Test("closeDescriptor closes at once when nothing is in flight on the descriptor")
     func closeIdleDescriptor() throws {
         let engine = try URingEngine()
