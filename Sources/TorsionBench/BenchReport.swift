@@ -66,17 +66,13 @@ public struct BenchSummary: Sendable, Equatable, Codable {
         return rates
     }
 
-    /// The per-round ratios of `server`'s rate to `epollServer`'s on `workload`.
-    static func pairedRatios(workload: String, server: String, epollServer: String, records: [RunRecord]) -> [Double] {
-        var epollRates: [Int: Double] = [:]
-        for record in records where record.workload == workload && record.server == epollServer {
-            if let rate = record.result?.messagesPerSecond, rate > 0 { epollRates[record.round] = rate }
-        }
-        return records.compactMap { record in
-            guard record.workload == workload, record.server == server, let rate = record.result?.messagesPerSecond,
-                let epollRate = epollRates[record.round]
-            else { return nil }
-            return rate / epollRate
+    /// The per-round ratios of `rates` to `reference` (both keyed by round,
+    /// as ``ratesByRound(workload:server:records:)`` gives them), in round
+    /// order, over the rounds both have and `reference` is above zero.
+    static func pairedRatios(_ rates: [Int: Double], over reference: [Int: Double]) -> [Double] {
+        rates.keys.sorted().compactMap { round in
+            guard let rate = rates[round], let referenceRate = reference[round], referenceRate > 0 else { return nil }
+            return rate / referenceRate
         }
     }
 
@@ -87,19 +83,19 @@ public struct BenchSummary: Sendable, Equatable, Codable {
             let rows = plan.servers.map { summarize(workload: workload, server: $0.name, records: records) }
             let epoll = plan.servers.firstIndex { $0.kind == .torsion(backend: "epoll") }
             let epollRate = epoll.flatMap { rows[$0].median?.messagesPerSecond }
+            // Epoll's rates by round, read once per workload for every row.
+            let epollRates = epoll.map {
+                ratesByRound(workload: workload.name, server: plan.servers[$0].name, records: records)
+            }
             return rows.map { row in
                 var row = row
                 if let epollRate, epollRate > 0, let rate = row.median?.messagesPerSecond {
                     row.ratioToEpoll = rate / epollRate
                 }
-                if let epoll {
-                    row.pairedRatioToEpoll = median(
-                        pairedRatios(
-                            workload: workload.name, server: row.server, epollServer: plan.servers[epoll].name,
-                            records: records))
-                    row.ratioToEpollInterval = RatioInterval.ofMedians(
-                        ratesByRound(workload: workload.name, server: row.server, records: records),
-                        over: ratesByRound(workload: workload.name, server: plan.servers[epoll].name, records: records))
+                if let epollRates {
+                    let rates = ratesByRound(workload: workload.name, server: row.server, records: records)
+                    row.pairedRatioToEpoll = median(pairedRatios(rates, over: epollRates))
+                    row.ratioToEpollInterval = RatioInterval.ofMedians(rates, over: epollRates)
                 }
                 return row
             }
