@@ -278,21 +278,21 @@ extension URingEngine {
     /// when preferred and the kernel takes it, else of whole buffers.
     private func receiveBuffers() throws -> BufferRing {
         if let buffers = streams.buffers { return buffers }
-        var buffers: BufferRing?
+        // A shape's count and size, unless the tests set their own.
+        func makeRing(_ shape: (count: Int, size: Int), incremental: Bool) throws -> BufferRing {
+            try BufferRing(
+                ring: &ring, groupID: URingStreams.bufferGroup, bufferCount: streams.bufferCount ?? shape.count,
+                bufferSize: streams.bufferSize ?? shape.size, incremental: incremental)
+        }
+        var incremental: BufferRing?
         if streams.prefersIncrementalBuffers {
             do {
-                buffers = try BufferRing(
-                    ring: &ring, groupID: URingStreams.bufferGroup,
-                    bufferCount: streams.bufferCount ?? URingStreams.incrementalShape.count,
-                    bufferSize: streams.bufferSize ?? URingStreams.incrementalShape.size, incremental: true)
+                incremental = try makeRing(URingStreams.incrementalShape, incremental: true)
             } catch let error as SystemError where error.errno == EINVAL {
                 // A kernel before 6.12: no incremental rings.
             }
         }
-        let made = try buffers ?? BufferRing(
-            ring: &ring, groupID: URingStreams.bufferGroup,
-            bufferCount: streams.bufferCount ?? URingStreams.wholeShape.count,
-            bufferSize: streams.bufferSize ?? URingStreams.wholeShape.size)
+        let made = try incremental ?? makeRing(URingStreams.wholeShape, incremental: false)
         streams.buffers = made
         return made
     }
